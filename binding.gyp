@@ -1,0 +1,30 @@
+# node-gyp build of the same sources as CMakeLists.txt, with libtorch from the package's resolver.
+# package.json marks "gypfile": false so npm never builds this implicitly; `npx latent-emulator build --generator node-gyp`
+# and `npm run prebuild` (prebuildify) use it.
+{
+  "variables": {
+    "libtorch%": "<!(node scripts/libtorch-flags.mjs root)"
+  },
+  "targets": [
+    {
+      "target_name": "latent_emulator",
+      "sources": ["<!@(node scripts/libtorch-flags.mjs sources)"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native",
+        "<(libtorch)/include",
+        "<(libtorch)/include/torch/csrc/api/include"
+      ],
+      "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GLIBCXX_USE_CXX11_ABI=1"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-fvisibility=hidden", "-Wno-unused-parameter"],
+      "libraries": ["-L<(libtorch)/lib", "-lc10", "-ltorch_cpu", "-ltorch", "-Wl,--as-needed"],
+      "conditions": [
+        ["OS=='linux'", {
+          "libraries": ["<!@(node -e \"const fs=require('fs');const l=process.argv[1]+'/lib';for(const n of ['c10_cuda','torch_cuda'])if(fs.existsSync(l+'/lib'+n+'.so'))console.log('-l'+n)\" <(libtorch))"]
+        }]
+      ]
+    }
+  ]
+}

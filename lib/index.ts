@@ -1,0 +1,2 @@
+// The public API of latent-emulator: re-exports only.
+export { VERSION } from './version.js';

@@ -1,0 +1,71 @@
+// The shape of what the C++ addon exports (native/js/*.cc). Only lib/ talks to it directly.
+
+export type Dtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type TypedArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
+
+/** A libtorch tensor owned by JavaScript. Its memory is freed by `dispose()` or when it is collected. */
+export interface NativeTensor {
+  readonly shape: number[];
+  readonly dtype: Dtype;
+  /** "cpu", "cuda:0", … */
+  readonly device: string;
+  readonly disposed: boolean;
+  /** The values as a typed array (float16/bfloat16 as raw Uint16 bits); copies to CPU first when needed. */
+  dataSync(): TypedArray;
+  data(): Promise<TypedArray>;
+  /** A copy on another device and/or of another dtype, e.g. `to('cuda')`, `to('bfloat16')`, `to('cpu', 'float64')`. */
+  to(deviceOrDtype?: string, dtype?: string): Promise<NativeTensor>;
+  dispose(): void;
+}
+
+export interface NativeTensorClass {
+  new (data: TypedArray, shape: number[], dtype?: Dtype): NativeTensor;
+}
+
+export interface RuntimeInfo {
+  torchVersion: string;
+  cudaBuilt: boolean;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  mklAvailable: boolean;
+  mkldnnAvailable: boolean;
+  numThreads: number;
+  numInteropThreads: number;
+  parallelInfo: string;
+  buildConfig: string;
+  napiVersion: number;
+}
+
+export interface TrainStepResult {
+  loss: number;
+  gradNorm: number;
+  skipped: boolean;
+}
+
+export interface NativeAutoencoder {
+  encode(x: NativeTensor): Promise<NativeTensor>;
+  decode(z: NativeTensor): Promise<NativeTensor>;
+  loss(x: NativeTensor): Promise<number>;
+  trainStep(x: NativeTensor, learningRate: number): Promise<TrainStepResult>;
+  configureOptimizer(optionsJson: string): void;
+  setTraining(training: boolean): void;
+  readonly training: boolean;
+  parameterCount(): number;
+  stateDictShapes(): Array<{ name: string; shape: number[]; dtype: Dtype }>;
+  saveWeights(path: string, metadataJson: string): Promise<void>;
+  loadWeights(path: string): Promise<Record<string, string>>;
+  toDevice(device: string): Promise<void>;
+  readonly device: string;
+  setAutocast(dtype: 'bfloat16' | 'float32'): void;
+  benchLoop(x: NativeTensor, what: 'encode' | 'decode' | 'train', iterations: number, learningRate: number): Promise<number>;
+}
+
+export interface NativeAddon {
+  Tensor: NativeTensorClass;
+  Autoencoder: new (configJson: string, device: string) => NativeAutoencoder;
+  setNumThreads(threads: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number): void;
+  info(): RuntimeInfo;
+  matmulPeak(n: number, dtype: Dtype, iterations: number, device?: string): Promise<number>;
+}

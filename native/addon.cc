@@ -1,0 +1,10 @@
+// Registration only: each binding file adds its functions and classes to `exports`.
+#include "core/pch.h"
+#include "js/bindings.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  latent::js::RegisterAll(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(latent_emulator, Init)

@@ -1,0 +1,14 @@
+#include "core/pch.h"
+#include "js/bindings.h"
+
+#include "core/tensor_bridge.h"
+
+namespace latent::js {
+
+void RegisterAll(Napi::Env env, Napi::Object exports) {
+  JsTensor::Register(env, exports);
+  RegisterRuntime(env, exports);
+  RegisterAutoencoder(env, exports);
+}
+
+}  // namespace latent::js

@@ -1,0 +1,8 @@
+// Each binding file registers its JavaScript functions and classes.
+#pragma once
+
+namespace latent::js {
+void RegisterAll(Napi::Env env, Napi::Object exports);
+void RegisterRuntime(Napi::Env env, Napi::Object exports);
+void RegisterAutoencoder(Napi::Env env, Napi::Object exports);
+}  // namespace latent::js

@@ -1,0 +1,78 @@
+// One optimization step for any module whose loss is computed by a closure: AdamW, global
+// gradient-norm clipping, skipping of non-finite steps (the reference's safe_gd_step), optional
+// bfloat16 autocast. The learning-rate schedule lives in TypeScript and is passed per step.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include <ATen/autocast_mode.h>
+#include <torch/nn/module.h>
+#include <torch/optim/adamw.h>
+
+namespace latent {
+
+// Enables autocast to `dtype` on `device` for the current thread for the guard's lifetime, and
+// restores the previous state afterwards (autocast state is thread-local and steps run on worker
+// threads). Clears the cast-weight cache when the outermost guard ends. enabled = false: no-op.
+class AutocastGuard {
+ public:
+  AutocastGuard(c10::DeviceType device, at::ScalarType dtype, bool enabled = true);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool active_;
+  c10::DeviceType device_;
+  bool prev_enabled_ = false;
+  at::ScalarType prev_dtype_ = at::kBFloat16;
+};
+
+struct TrainerOptions {
+  double lr = 1e-4;
+  double beta1 = 0.9;
+  double beta2 = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double clip = 1.0;          // max global grad L2 norm; <= 0 disables clipping
+  bool bf16_autocast = false;  // forward (and loss closure) under bfloat16 autocast on the params' device
+};
+
+struct StepResult {
+  double loss = 0;       // NaN/inf when skipped for a non-finite loss
+  double grad_norm = 0;  // global L2 norm before clipping (NaN when the loss was non-finite)
+  bool skipped = false;  // non-finite loss or grad norm: parameters and optimizer state untouched
+};
+
+class Trainer {
+ public:
+  using LossFn = std::function<torch::Tensor()>;
+
+  // Optimizes all parameters of `module` that require grad.
+  Trainer(std::shared_ptr<torch::nn::Module> module, const TrainerOptions& options);
+
+  // Puts the module in training mode, zeroes grads, runs `loss` (under autocast if enabled),
+  // backpropagates, measures and clips the grad norm and steps AdamW unless anything is non-finite.
+  // lr, when given, becomes the learning rate from this step on.
+  StepResult step(const LossFn& loss, std::optional<double> lr = std::nullopt);
+
+  void setLearningRate(double lr);
+  double learningRate() const { return options_.lr; }
+  int64_t steps() const { return steps_; }                 // steps taken (not skipped)
+  int64_t skippedSteps() const { return skipped_; }
+  torch::optim::AdamW& optimizer() { return *optimizer_; }
+  const TrainerOptions& options() const { return options_; }
+
+ private:
+  std::shared_ptr<torch::nn::Module> module_;
+  std::vector<torch::Tensor> params_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  TrainerOptions options_;
+  int64_t steps_ = 0;
+  int64_t skipped_ = 0;
+};
+
+}  // namespace latent
