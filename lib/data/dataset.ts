@@ -178,10 +178,23 @@ export class WellDataset {
     const geometric = this.options.augment ? this.config.augment.filter((a) => a !== 'log_scalars') : [];
     const { ops, bc } = drawAugmentation(geometric, this.spatialShape, f.file.info.boundaryConditions, rng ?? new Rng(`${this.options.seed ?? 0}:${index}`));
     const state = this.preprocess.apply(applyGeometric(raw, this.channelSpecs, ops));
-    let scalars = f.file.constantScalars(loc.sample);
+    let scalars = this.scalars(loc.entry, loc.sample);
     if (this.config.augment.includes('log_scalars')) scalars = logScalars(scalars);
     const label = makeLabel(scalars, bc);
     return { state, label: { data: label, shape: [label.length] } };
+  }
+
+  private scalarCache = new Map<string, Record<string, number>>();
+
+  /** Constant scalars of a trajectory, read once. */
+  private scalars(entry: number, sample: number): Record<string, number> {
+    const key = `${entry}:${sample}`;
+    let s = this.scalarCache.get(key);
+    if (!s) {
+      s = this.files[entry]!.file.constantScalars(sample);
+      this.scalarCache.set(key, s);
+    }
+    return { ...s };
   }
 
   close(): void {

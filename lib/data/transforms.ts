@@ -59,11 +59,13 @@ export class Preprocess {
     let inner = 1;
     for (let i = axis + 1; i < t.shape.length; i++) inner *= t.shape[i]!;
     const outer = t.data.length / (C * inner);
-    const fns = this.fields.map(make);
+    // Channels whose transform is the identity (no transform, mean 0, std 1) are skipped.
+    const fns = this.fields.map((f) => (!f.transform && f.mean === 0 && f.std === 1 ? null : make(f)));
     const d = t.data;
     for (let o = 0; o < outer; o++) {
       for (let c = 0; c < C; c++) {
-        const fn = fns[c]!;
+        const fn = fns[c];
+        if (!fn) continue;
         const base = (o * C + c) * inner;
         for (let i = base; i < base + inner; i++) d[i] = fn(d[i]!);
       }

@@ -105,7 +105,11 @@ async function download(url: string, file: string, onProgress?: Progress): Promi
       yield chunk;
     }
   }
-  await pipeline(counted(), createWriteStream(file));
+  try {
+    await pipeline(counted(), createWriteStream(file));
+  } catch (err) {
+    throw new Error(`download of ${url} was interrupted after ${done}${total ? ` of ${total}` : ''} bytes: ${(err as Error).message}`);
+  }
   if (total && done !== total) throw new Error(`download of ${url} is incomplete: ${done} of ${total} bytes`);
   return hash.digest('hex');
 }
