@@ -58,6 +58,7 @@ export interface NativeAutoencoder {
   readonly device: string;
   setAutocast(dtype: 'bfloat16' | 'float32'): void;
   benchLoop(x: NativeTensor, what: 'encode' | 'decode' | 'train', iterations: number, learningRate: number): Promise<number>;
+  gradCheck(x: NativeTensor, eps: number, seed: number): Promise<{ analytic: number; numeric: number }>;
 }
 
 export interface NativeAddon {

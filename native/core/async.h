@@ -1,4 +1,4 @@
-// Runs native work off the JavaScript thread and settles a Promise with its result.
+// Runs native work on the compute thread and settles a Promise with its result back on the JS thread.
 // Any exception becomes a rejected Promise with context, never a crash of the process.
 #pragma once
 #include <functional>
@@ -6,72 +6,72 @@
 #include <string>
 #include <vector>
 
+#include "core/compute_thread.h"
 #include "core/errors.h"
 
 namespace latent {
 
 template <typename Result>
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  using Work = std::function<Result()>;
-  using Convert = std::function<Napi::Value(Napi::Env, Result&)>;
-
-  PromiseWorker(Napi::Env env, std::string context, Work work, Convert convert, const std::vector<Napi::Value>& keepAlive)
-      : Napi::AsyncWorker(env, "latent-emulator"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        context_(std::move(context)),
-        work_(std::move(work)),
-        convert_(std::move(convert)) {
-    // Arguments stay alive (not collected) until the work is done.
-    for (const auto& value : keepAlive) {
-      if (value.IsObject()) keepAlive_.push_back(Napi::Persistent(value.As<Napi::Object>()));
-    }
-  }
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      result_ = work_();
-    } catch (const std::exception& e) {
-      SetError(WithContext(context_, e));
-    } catch (...) {
-      SetError(context_ + ": unknown native error");
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(convert_(env, result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const std::exception& e) {
-      deferred_.Reject(Napi::Error::New(env, WithContext(context_, e)).Value());
-    }
-  }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string context_;
-  Work work_;
-  Convert convert_;
-  Result result_{};
-  std::vector<Napi::ObjectReference> keepAlive_;
+struct AsyncCall {
+  Napi::Promise::Deferred deferred;
+  std::string context;
+  std::function<Result()> work;
+  std::function<Napi::Value(Napi::Env, Result&)> convert;
+  std::vector<Napi::ObjectReference> keepAlive;  // arguments stay alive until the work is done
+  Napi::ThreadSafeFunction done;                 // keeps the event loop alive while the work runs
+  Result result{};
+  std::string error;
+  bool failed = false;
 };
 
-// Queues `work` on the libuv pool; `convert` runs back on the JS thread to build the resolved value.
+// Queues `work` on the compute thread; `convert` runs back on the JS thread to build the resolved value.
 template <typename Result>
 Napi::Promise RunAsync(Napi::Env env, std::string context, std::function<Result()> work,
                        std::function<Napi::Value(Napi::Env, Result&)> convert,
                        const std::vector<Napi::Value>& keepAlive = {}) {
-  auto* worker = new PromiseWorker<Result>(env, std::move(context), std::move(work), std::move(convert), keepAlive);
-  auto promise = worker->Promise();
-  worker->Queue();
+  auto* call = new AsyncCall<Result>{Napi::Promise::Deferred::New(env), std::move(context), std::move(work), std::move(convert), {}, {}};
+  for (const auto& value : keepAlive)
+    if (value.IsObject()) call->keepAlive.push_back(Napi::Persistent(value.As<Napi::Object>()));
+  call->done = Napi::ThreadSafeFunction::New(env, Napi::Function(), "latent-emulator", 0, 1);
+  auto promise = call->deferred.Promise();
+  PostCompute([call]() {
+    try {
+      call->result = call->work();
+    } catch (const std::exception& e) {
+      call->failed = true;
+      call->error = WithContext(call->context, e);
+    } catch (...) {
+      call->failed = true;
+      call->error = call->context + ": unknown native error";
+    }
+    auto settle = [](Napi::Env env, Napi::Function, AsyncCall<Result>* c) {
+      std::unique_ptr<AsyncCall<Result>> owned(c);
+      if (env == nullptr) return;  // the environment is shutting down
+      Napi::HandleScope scope(env);
+      try {
+        if (c->failed) c->deferred.Reject(Napi::Error::New(env, c->error).Value());
+        else c->deferred.Resolve(c->convert(env, c->result));
+      } catch (const Napi::Error& e) {
+        c->deferred.Reject(e.Value());
+      } catch (const std::exception& e) {
+        c->deferred.Reject(Napi::Error::New(env, WithContext(c->context, e)).Value());
+      }
+    };
+    Napi::ThreadSafeFunction done = call->done;
+    if (done.BlockingCall(call, settle) != napi_ok) delete call;  // environment gone: nothing to settle
+    done.Release();
+  });
   return promise;
+}
+
+// Runs `job` on the compute thread without waiting (thread-local libtorch settings such as intra-op threads).
+inline void RunOnComputeThread(std::function<void()> job) {
+  PostCompute([job = std::move(job)]() {
+    try {
+      job();
+    } catch (...) {
+    }
+  });
 }
 
 }  // namespace latent

@@ -11,6 +11,7 @@
 #include "js/args.h"
 #include "js/bindings.h"
 #include "models/autoencoder.h"
+#include "models/grad_check.h"
 #include "models/state_dict.h"
 #include "optim/train_step.h"
 
@@ -53,7 +54,8 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
                              InstanceMethod<&JsAutoencoder::ToDevice>("toDevice"),
                              InstanceAccessor<&JsAutoencoder::DeviceName>("device"),
                              InstanceMethod<&JsAutoencoder::SetAutocast>("setAutocast"),
-                             InstanceMethod<&JsAutoencoder::BenchLoop>("benchLoop")}));
+                             InstanceMethod<&JsAutoencoder::BenchLoop>("benchLoop"),
+                             InstanceMethod<&JsAutoencoder::GradCheck>("gradCheck")}));
   }
 
   explicit JsAutoencoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsAutoencoder>(info) {
@@ -71,6 +73,8 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
  private:
   // Moves an input to the model's device as float32 (the model's dtype); autocast handles bf16.
   static at::Tensor Input(const at::Tensor& t, const AutoencoderState& s) {
+    if (!at::isFloatingType(t.scalar_type()))
+      throw std::invalid_argument("expected a floating-point tensor, got " + DtypeName(t.scalar_type()));
     return t.to(s.device, at::kFloat);
   }
 
@@ -322,6 +326,40 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
           return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         },
         [](Napi::Env env, double& seconds) -> Napi::Value { return Napi::Number::New(env, seconds); }, {info[0]});
+  }
+
+  // gradCheck(x, eps, seed) → {analytic, numeric}: the loss's derivative along a random parameter direction,
+  // in float64 with dropout off; the model returns to float32 and its mode afterwards.
+  Napi::Value GradCheck(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    at::Tensor x;
+    double eps = 0, seed = 0;
+    Guard(env, "Autoencoder.gradCheck", [&]() -> Napi::Value {
+      x = JsTensor::TensorOf(info[0], "x");
+      eps = NumberArg(info, 1, "eps");
+      seed = NumberArg(info, 2, "seed");
+      return env.Undefined();
+    });
+    StatePtr s = state_;
+    return RunAsync<latent::GradCheck>(
+        env, "Autoencoder.gradCheck",
+        [s, x, eps, seed]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          bool training = s->model->is_training();
+          s->model->eval();
+          s->model->to(at::kDouble);
+          at::Tensor in = Input(x, *s).to(at::kDouble);
+          auto result = directionalGradCheck(*s->model, [&]() { return s->model->loss(in); }, eps, static_cast<uint64_t>(seed));
+          s->model->to(at::kFloat);
+          s->model->train(training);
+          return result;
+        },
+        [](Napi::Env env, latent::GradCheck& r) -> Napi::Value {
+          auto out = Napi::Object::New(env);
+          out.Set("analytic", r.analytic);
+          out.Set("numeric", r.numeric);
+          return out;
+        }, {info[0]});
   }
 
   StatePtr state_;

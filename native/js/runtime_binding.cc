@@ -15,7 +15,10 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), "setNumThreads", [&]() -> Napi::Value {
     double n = NumberArg(info, 0, "threads");
     if (n < 1 || n != static_cast<int>(n)) throw std::invalid_argument("threads must be a positive integer, got " + std::to_string(n));
-    at::set_num_threads(static_cast<int>(n));
+    int threads = static_cast<int>(n);
+    at::set_num_threads(threads);
+    // OpenMP's thread count is per calling thread: the compute thread needs it too.
+    RunOnComputeThread([threads]() { at::set_num_threads(threads); });
     return info.Env().Undefined();
   });
 }

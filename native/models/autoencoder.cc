@@ -187,21 +187,26 @@ void AutoencoderImpl::checkShape(torch::IntArrayRef shape, int64_t channels, con
 
 torch::Tensor AutoencoderImpl::encode(const torch::Tensor& x) {
   checkShape(x.sizes(), config_.pix_channels, "pix_channels", downsampling(), false);
-  return encoder->forward(x);
+  return encoder->forward(x).contiguous();  // plain layout for callers (internal ones may be channels-last)
 }
 
 torch::Tensor AutoencoderImpl::decode(const torch::Tensor& z, bool noisy) {
   checkShape(z.sizes(), config_.lat_channels, "lat_channels", 1, false);
-  if (noisy && config_.noise > 0) return decoder->forward(z + config_.noise * torch::randn_like(z));
-  return decoder->forward(z);
+  if (noisy && config_.noise > 0) return decoder->forward(z + config_.noise * torch::randn_like(z)).contiguous();
+  return decoder->forward(z).contiguous();
 }
 
-torch::Tensor AutoencoderImpl::forward(const torch::Tensor& x) { return decode(encode(x)); }
+torch::Tensor AutoencoderImpl::forward(const torch::Tensor& x) {
+  checkShape(x.sizes(), config_.pix_channels, "pix_channels", downsampling(), false);
+  return decoder->forward(encoder->forward(x)).contiguous();
+}
 
 torch::Tensor AutoencoderImpl::loss(const torch::Tensor& x) {
   torch::Tensor z = encode(x);
-  torch::Tensor y = decoder->forward(z).to(torch::kFloat32);
-  const torch::Tensor xf = x.to(torch::kFloat32);
+  // At least float32 (bf16 autocast outputs are promoted), float64 stays float64 (gradient checks).
+  const auto type = at::promote_types(x.scalar_type(), torch::kFloat32);
+  torch::Tensor y = decoder->forward(z).to(type);
+  const torch::Tensor xf = x.to(type);
   const std::string& kind = config_.loss;
   if (kind == "mse") return (xf - y).square().mean();
   if (kind == "vrmse") {
@@ -217,7 +222,7 @@ torch::Tensor AutoencoderImpl::loss(const torch::Tensor& x) {
   const int64_t B = z.size(0);
   if (B < 2) return mae;
   torch::Tensor zn = torch::nn::functional::normalize(
-      z.to(torch::kFloat32).flatten(1), torch::nn::functional::NormalizeFuncOptions().dim(1));
+      z.to(type).flatten(1), torch::nn::functional::NormalizeFuncOptions().dim(1));
   torch::Tensor cos = at::mm(zn, zn.t());
   torch::Tensor off = (cos.sum() - cos.diagonal().sum()) / double(B * (B - 1));
   return mae + config_.similarity_weight * off;

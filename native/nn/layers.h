@@ -87,13 +87,17 @@ TORCH_MODULE(Upsample);
 
 // LayerNorm over the channel axis (dim 1), no affine: (x - mean_c) / sqrt(var_c + eps), with the
 // unbiased variance (torch.var_mean default, as in the reference). eps is a 0-d float32 buffer
-// because the reference stores it in its state dict (`...norm.eps`). Reduced-precision inputs are
-// normalized in float32 and cast back (bf16 statistics over few channels are too coarse).
+// because the reference stores it in its state dict (`...norm.eps`). The output keeps the input
+// dtype and comes back in channels-last strides (the layout the fused kernel works in).
 class ChannelLayerNormImpl : public torch::nn::Module {
  public:
   explicit ChannelLayerNormImpl(double eps = 1e-5);
   torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor eps;
+
+ private:
+  double eps_value_ = -1;  // host copy of eps (no device sync per call)
+  uint32_t eps_version_ = 0;
 };
 TORCH_MODULE(ChannelLayerNorm);
 

@@ -429,7 +429,7 @@ void checkOverfit(bool quick) {
   o.lr = 2e-3;
   o.clip = 1.0;
   Trainer t(ae, o);
-  const int steps = quick ? 150 : 300;
+  const int steps = quick ? 100 : 200;
   auto t0 = std::chrono::steady_clock::now();
   double first = 0, last = 0, max_norm = 0;
   for (int i = 0; i < steps; ++i) {
@@ -597,13 +597,13 @@ void checkSafetensors() {
 
 // Compares against the fixture written by reference_dcae.py (an independent Python implementation
 // of the spec): weights + "__input__" / "__latent__" / "__output__", config in __metadata__.
-void checkFixture() {
-  const std::string path = std::string(FIXTURE_DIR) + "/dcae2d_small.safetensors";
+void checkFixture(const std::string& name) {
+  const std::string path = std::string(FIXTURE_DIR) + "/" + name + ".safetensors";
   if (::access(path.c_str(), R_OK) != 0) {
     std::printf("[fixture] %s missing, skipped\n", path.c_str());
     return;
   }
-  std::printf("[fixture] C++ model vs the Python reference re-implementation\n");
+  std::printf("[fixture] %s: C++ model vs the Python reference re-implementation\n", name.c_str());
   Safetensors f = loadSafetensors(path);
   std::string config;
   for (const auto& [k, v] : f.metadata)
@@ -667,7 +667,8 @@ int main(int argc, char** argv) {
     checkLosses();
     checkSafetensors();
     checkOverfit(quick);
-    checkFixture();
+    checkFixture("dcae2d_small");
+    checkFixture("dcae3d_small");
     if (do_bench) bench();
   } catch (const std::exception& e) {
     std::printf("  FAIL uncaught exception: %s\n", e.what());
