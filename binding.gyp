@@ -7,9 +7,23 @@
   },
   "targets": [
     {
+      "target_name": "torch_pch",
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "precompile_torch_headers",
+          "inputs": ["native/core/pch.h"],
+          "outputs": ["<(PRODUCT_DIR)/pch/core/pch.h.gch"],
+          "action": ["node", "scripts/gyp-pch.mjs", "<(PRODUCT_DIR)", "<(PRODUCT_DIR)/pch/core/pch.h.gch"]
+        }
+      ]
+    },
+    {
       "target_name": "latent_emulator",
+      "dependencies": ["torch_pch"],
       "sources": ["<!@(node scripts/libtorch-flags.mjs sources)"],
       "include_dirs": [
+        "<(PRODUCT_DIR)/pch",
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native",
         "<(libtorch)/include",
@@ -18,7 +32,7 @@
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GLIBCXX_USE_CXX11_ABI=1"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-fvisibility=hidden", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-fvisibility=hidden", "-Wno-unused-parameter", "-Wno-c++20-extensions", "-Winvalid-pch"],
       "libraries": ["-L<(libtorch)/lib", "-lc10", "-ltorch_cpu", "-ltorch", "-Wl,--as-needed"],
       "conditions": [
         ["OS=='linux'", {

@@ -1,12 +1,12 @@
 // The DCAE autoencoder as users see it: built from a preset or config with the reference's keys; encode,
 // decode, loss and whole training steps run in C++ off the JavaScript thread, one call at a time per model.
 import type { Tensor as Batch } from '../data/types.js';
-import type { NativeAutoencoder, NativeTensor, TrainStepResult } from '../native/addon-types.js';
+import type { NativeAutoencoder, NativeTensor, TrainStepResult, WeightsInfo } from '../native/addon-types.js';
 import { native } from '../native/loader.js';
 import { isTensor, tensor } from '../tensor.js';
 import { autoencoderConfig, downsampling, type AutoencoderConfig, type AutoencoderConfigInput } from './autoencoder-config.js';
 
-export type { TrainStepResult };
+export type { TrainStepResult, WeightsInfo };
 /** A native tensor, or a plain `{data, shape}` batch as the data layer yields it. */
 export type TensorLike = NativeTensor | Batch;
 
@@ -135,9 +135,13 @@ export class Autoencoder {
     return this.run(() => this.model.saveWeights(path, JSON.stringify(metadata)));
   }
 
-  /** Loads safetensors weights (ours or converted from the reference); lists missing/unexpected/mis-shaped keys. */
-  loadWeights(path: string): Promise<Record<string, string>> {
-    return this.run(() => this.model.loadWeights(path));
+  /**
+   * Loads safetensors weights (ours, or the reference's converted by scripts/convert_pth.py). Strict by
+   * default: missing, unexpected and mis-shaped keys are listed in one error; `strict: false` reports
+   * missing and unexpected keys instead (shapes must still match).
+   */
+  loadWeights(path: string, options: { strict?: boolean } = {}): Promise<WeightsInfo> {
+    return this.run(() => this.model.loadWeights(path, options.strict ?? true));
   }
 
   stateDictShapes(): Array<{ name: string; shape: number[]; dtype: string }> {

@@ -42,6 +42,15 @@ export interface TrainStepResult {
   skipped: boolean;
 }
 
+export interface WeightsInfo {
+  /** The file's `__metadata__` (ours hold `config`). */
+  metadata: Record<string, string>;
+  /** Keys the model has and the file lacks (non-strict loads only). */
+  missing: string[];
+  /** Keys the file has and the model lacks (non-strict loads only). */
+  unexpected: string[];
+}
+
 export interface NativeAutoencoder {
   encode(x: NativeTensor): Promise<NativeTensor>;
   decode(z: NativeTensor): Promise<NativeTensor>;
@@ -53,12 +62,63 @@ export interface NativeAutoencoder {
   parameterCount(): number;
   stateDictShapes(): Array<{ name: string; shape: number[]; dtype: Dtype }>;
   saveWeights(path: string, metadataJson: string): Promise<void>;
-  loadWeights(path: string): Promise<Record<string, string>>;
+  loadWeights(path: string, strict: boolean): Promise<WeightsInfo>;
   toDevice(device: string): Promise<void>;
   readonly device: string;
   setAutocast(dtype: 'bfloat16' | 'float32'): void;
   benchLoop(x: NativeTensor, what: 'encode' | 'decode' | 'train', iterations: number, learningRate: number): Promise<number>;
   gradCheck(x: NativeTensor, eps: number, seed: number): Promise<{ analytic: number; numeric: number }>;
+}
+
+export interface NativeEulerAdvanceOptions {
+  boundary: 'open' | 'periodic';
+  dx: number;
+  dy: number;
+  t0?: number;
+  t1: number;
+  cfl?: number;
+  limiter?: 'mc' | 'minmod' | 'none';
+  device?: string;
+  ids?: number[];
+  maxSteps?: number;
+}
+
+export interface NativeEulerAdvanceResult {
+  state: NativeTensor;
+  snapshot: NativeTensor;
+  steps: number[];
+  firstOrderCells: number;
+}
+
+export interface NativeRayleighBenardOptions {
+  nx: number;
+  ny: number;
+  lx?: number;
+  ly?: number;
+  rayleigh: number;
+  prandtl: number;
+  dtMax?: number;
+  cfl?: number;
+  maxLevel?: number;
+  device?: string;
+  ids?: number[];
+}
+
+export interface NativeRayleighBenardStep {
+  steps: number;
+  time: number;
+  dt: number;
+  snapshot: NativeTensor;
+  nusselt: number[];
+  kinetic: number[];
+  maxDivergence: number;
+  maxSpeed: number;
+}
+
+export interface NativeRayleighBenard {
+  setState(buoyancy: NativeTensor, t0?: number): Promise<void>;
+  advance(t1: number): Promise<NativeRayleighBenardStep>;
+  coordinates(): { x: number[]; y: number[] };
 }
 
 export interface NativeAddon {
@@ -69,4 +129,7 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   info(): RuntimeInfo;
   matmulPeak(n: number, dtype: Dtype, iterations: number, device?: string): Promise<number>;
+  eulerAdvance(state: NativeTensor, gamma: number[], options: NativeEulerAdvanceOptions): Promise<NativeEulerAdvanceResult>;
+  eulerWellChannels(state: NativeTensor, gamma: number[]): Promise<NativeTensor>;
+  RayleighBenard: new (options: NativeRayleighBenardOptions) => NativeRayleighBenard;
 }

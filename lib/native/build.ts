@@ -23,6 +23,17 @@ export function nodeHeadersDir(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'include', 'node', 'common.gypi')));
 }
 
+/** node-gyp from this package's dependencies, else the copy every npm bundles. */
+function resolveNodeGyp(require: NodeJS.Require): string {
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    const bundled = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    if (existsSync(bundled)) return bundled;
+    throw new Error('node-gyp is not installed: npm install node-gyp, or build with the default cmake-js generator');
+  }
+}
+
 export function writeBuildStamp(libtorch: Libtorch, root = PACKAGE_ROOT): void {
   const stamp = join(root, 'build', 'Release', 'libtorch.json');
   mkdirSync(dirname(stamp), { recursive: true });
@@ -48,7 +59,7 @@ export function buildNative(options: BuildOptions = {}): Libtorch {
     const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
     run(process.execPath, [cmakeJs, 'build', `--CDLIBTORCH_ROOT=${libtorch.root}`, '--parallel', jobs, '--out', 'build'], root);
   } else {
-    const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+    const nodeGyp = resolveNodeGyp(require);
     const headers = nodeHeadersDir();
     const args = [nodeGyp, 'rebuild', '--jobs', jobs, ...(headers ? [`--nodedir=${headers}`] : [])];
     run(process.execPath, args, root, { ...process.env, LIBTORCH: libtorch.root });

@@ -71,8 +71,11 @@ function readVersion(root: string): string {
   }
   const py = join(root, 'version.py'); // a wheel's torch/ folder
   if (existsSync(py)) {
-    const m = /__version__\s*=\s*'([^']+)'/.exec(readFileSync(py, 'utf8'));
-    if (m) return m[1]!;
+    const text = readFileSync(py, 'utf8');
+    const m = /__version__\s*=\s*'([^']+)'/.exec(text);
+    // PyPI's CUDA wheels carry no "+cu…" suffix; their version.py names the CUDA release instead.
+    const cuda = /^cuda(?::[^=]*)?=\s*'(\d+)\.(\d+)'/m.exec(text);
+    if (m) return m[1]!.includes('+') || !cuda ? m[1]! : `${m[1]}+cu${cuda[1]}${cuda[2]}`;
   }
   const header = join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'version.h');
   if (existsSync(header)) {

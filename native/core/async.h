@@ -13,6 +13,7 @@ namespace latent {
 
 template <typename Result>
 struct AsyncCall {
+  explicit AsyncCall(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise::Deferred deferred;
   std::string context;
   std::function<Result()> work;
@@ -29,7 +30,10 @@ template <typename Result>
 Napi::Promise RunAsync(Napi::Env env, std::string context, std::function<Result()> work,
                        std::function<Napi::Value(Napi::Env, Result&)> convert,
                        const std::vector<Napi::Value>& keepAlive = {}) {
-  auto* call = new AsyncCall<Result>{Napi::Promise::Deferred::New(env), std::move(context), std::move(work), std::move(convert), {}, {}};
+  auto* call = new AsyncCall<Result>(env);
+  call->context = std::move(context);
+  call->work = std::move(work);
+  call->convert = std::move(convert);
   for (const auto& value : keepAlive)
     if (value.IsObject()) call->keepAlive.push_back(Napi::Persistent(value.As<Napi::Object>()));
   call->done = Napi::ThreadSafeFunction::New(env, Napi::Function(), "latent-emulator", 0, 1);

@@ -235,24 +235,40 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   }
 
-  // loadWeights(path) → the file's metadata; strict: missing, unexpected and mis-shaped keys are listed.
+  // loadWeights(path, strict) → {metadata, missing, unexpected}. Strict: missing and unexpected keys are
+  // errors; mis-shaped keys always are. Every problem is listed in one error.
   Napi::Value LoadWeights(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string path;
-    Guard(env, "Autoencoder.loadWeights", [&]() -> Napi::Value { path = StringArg(info, 0, "path"); return env.Undefined(); });
+    bool strict = true;
+    Guard(env, "Autoencoder.loadWeights", [&]() -> Napi::Value {
+      path = StringArg(info, 0, "path");
+      if (info.Length() > 1 && info[1].IsBoolean()) strict = info[1].As<Napi::Boolean>().Value();
+      return env.Undefined();
+    });
     StatePtr s = state_;
-    return RunAsync<Metadata>(
+    using Loaded = std::pair<Metadata, LoadReport>;
+    return RunAsync<Loaded>(
         env, "Autoencoder.loadWeights(" + path + ")",
-        [s, path]() {
+        [s, path, strict]() {
           Safetensors file = loadSafetensors(path);
           std::lock_guard<std::mutex> lock(s->mutex);
-          loadStateDict(*s->model, file.tensors, /*strict=*/true);
+          LoadReport report = loadStateDict(*s->model, file.tensors, strict);
           s->trainer.reset();  // optimizer moments belonged to the old weights
-          return file.metadata;
+          return Loaded{file.metadata, report};
         },
-        [](Napi::Env env, Metadata& metadata) -> Napi::Value {
+        [](Napi::Env env, Loaded& loaded) -> Napi::Value {
           auto out = Napi::Object::New(env);
-          for (const auto& [k, v] : metadata) out.Set(k, v);
+          auto metadata = Napi::Object::New(env);
+          for (const auto& [k, v] : loaded.first) metadata.Set(k, v);
+          auto list = [&](const std::vector<std::string>& names) {
+            auto array = Napi::Array::New(env, names.size());
+            for (size_t i = 0; i < names.size(); ++i) array.Set(static_cast<uint32_t>(i), names[i]);
+            return array;
+          };
+          out.Set("metadata", metadata);
+          out.Set("missing", list(loaded.second.missing));
+          out.Set("unexpected", list(loaded.second.unexpected));
           return out;
         });
   }

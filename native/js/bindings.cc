@@ -9,6 +9,7 @@ void RegisterAll(Napi::Env env, Napi::Object exports) {
   JsTensor::Register(env, exports);
   RegisterRuntime(env, exports);
   RegisterAutoencoder(env, exports);
+  RegisterSolvers(env, exports);
 }
 
 }  // namespace latent::js

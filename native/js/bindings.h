@@ -5,4 +5,5 @@ namespace latent::js {
 void RegisterAll(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterAutoencoder(Napi::Env env, Napi::Object exports);
+void RegisterSolvers(Napi::Env env, Napi::Object exports);
 }  // namespace latent::js

@@ -99,23 +99,33 @@ ChannelLayerNormImpl::ChannelLayerNormImpl(double e) {
 }
 
 torch::Tensor ChannelLayerNormImpl::forward(const torch::Tensor& x) {
-  // Fused at::layer_norm over the last axis of the channels-last view, ~1.3-2x faster than
-  // var_mean over dim 1 (measured, fwd+bwd). It uses the biased variance v_b = v_u (C-1)/C, so
-  //   (x - m) / sqrt(v_u + eps) = sqrt((C-1)/C) * (x - m) / sqrt(v_b + eps (C-1)/C),
-  // with the scale passed as the LN weight. bf16 inputs are accumulated in float by the kernel.
   const int64_t C = x.size(1), D = x.dim();
-  if (C < 2) return at::zeros_like(x);  // unbiased variance undefined (NaN in the reference); avoid it
-  std::vector<int64_t> to_last{0}, from_last{0, D - 1};
-  for (int64_t d = 2; d < D; ++d) to_last.push_back(d), from_last.push_back(d - 1);
-  to_last.push_back(1);
-  const double k = double(C - 1) / double(C);
   if (eps_version_ != eps._version() || eps_value_ < 0) {  // host copy; refreshed when eps is loaded
     eps_value_ = eps.item<double>();
     eps_version_ = eps._version();
   }
-  const double e = eps_value_ * k;
-  torch::Tensor scale = at::full({C}, std::sqrt(k), x.options());
-  return at::layer_norm(x.permute(to_last), {C}, scale, {}, e).permute(from_last);
+  const auto cl = D == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::ChannelsLast3d;
+  if (C >= 2 && (D == 4 || D == 5) && x.is_contiguous(cl) && !x.is_contiguous()) {
+    // Channels-last input: the channel axis is innermost, so the fused at::layer_norm over the last
+    // axis of the permuted view applies without copies (output stays channels-last). It uses the
+    // biased variance v_b = v_u (C-1)/C, hence
+    //   (x - m) / sqrt(v_u + eps) = sqrt((C-1)/C) * (x - m) / sqrt(v_b + eps (C-1)/C),
+    // with the scale passed as the LN weight. (Permuting a plain NCHW tensor instead mixes layouts
+    // downstream, which made small convs much slower in a measurement, so that path is not used.)
+    std::vector<int64_t> to_last{0}, from_last{0, D - 1};
+    for (int64_t d = 2; d < D; ++d) to_last.push_back(d), from_last.push_back(d - 1);
+    to_last.push_back(1);
+    const double k = double(C - 1) / double(C);
+    torch::Tensor scale = at::full({C}, std::sqrt(k), x.options());
+    return at::layer_norm(x.permute(to_last), {C}, scale, {}, eps_value_ * k).permute(from_last);
+  }
+  // Plain layout: unbiased var_mean over the channel axis (torch.var_mean default, as the reference).
+  // Reduced-precision inputs are normalized in float32 and cast back (bf16 statistics are too coarse).
+  const bool reduced = x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kFloat16;
+  const torch::Tensor xf = reduced ? x.to(torch::kFloat32) : x;
+  auto [var, mean] = at::var_mean(xf, /*dim=*/{1}, /*correction=*/1, /*keepdim=*/true);
+  torch::Tensor y = (xf - mean) * at::rsqrt(var + eps_value_);
+  return reduced ? y.to(x.scalar_type()) : y;
 }
 
 // ------------------------------------------------------------------------------ SelfAttentionNd

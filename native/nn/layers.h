@@ -87,8 +87,8 @@ TORCH_MODULE(Upsample);
 
 // LayerNorm over the channel axis (dim 1), no affine: (x - mean_c) / sqrt(var_c + eps), with the
 // unbiased variance (torch.var_mean default, as in the reference). eps is a 0-d float32 buffer
-// because the reference stores it in its state dict (`...norm.eps`). The output keeps the input
-// dtype and comes back in channels-last strides (the layout the fused kernel works in).
+// because the reference stores it in its state dict (`...norm.eps`). Output keeps the input's dtype
+// and memory format (channels-last inputs take a fused at::layer_norm path).
 class ChannelLayerNormImpl : public torch::nn::Module {
  public:
   explicit ChannelLayerNormImpl(double eps = 1e-5);

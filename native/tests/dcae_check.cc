@@ -349,6 +349,12 @@ void checkLayers() {
   auto n = ln(v);
   auto ref = (v - v.mean(1, true)) / torch::sqrt(v.var(1, /*unbiased=*/true, true) + 1e-5);
   EXPECT(maxAbs(n - ref) < 1e-5, "LayerNorm error %g", maxAbs(n - ref));
+  auto vcl = v.contiguous(torch::MemoryFormat::ChannelsLast);
+  auto ncl = ln(vcl);
+  EXPECT(ncl.is_contiguous(torch::MemoryFormat::ChannelsLast) && maxAbs(ncl - ref) < 1e-5,
+         "channels-last LayerNorm error %g", maxAbs(ncl - ref));
+  auto n3 = ln(v.unsqueeze(-1).repeat({1, 1, 1, 1, 2}).contiguous(torch::MemoryFormat::ChannelsLast3d));
+  EXPECT(maxAbs(n3.select(4, 1) - ref) < 1e-5, "channels-last-3d LayerNorm");
   auto nb = ln(v.to(torch::kBFloat16));
   EXPECT(nb.scalar_type() == torch::kBFloat16 && maxAbs(nb.to(torch::kFloat) - ref) < 0.1, "bf16 LayerNorm");
 

@@ -51,6 +51,13 @@ describe('resolveLibtorch', () => {
     expect(found.libDir).toBe(join(dir, 'lt', 'lib'));
   });
 
+  test('a PyPI CUDA wheel (no +cu suffix) is named after the CUDA release in its version.py', () => {
+    const root = fakeLibtorchDir(join(dir, 'wheel'), '2.14.1');
+    rmSync(join(root, 'build-version')); // only version.py speaks for a wheel
+    writeFileSync(join(root, 'version.py'), "__version__ = '2.14.1'\ncuda: Optional[str] = '13.0'\n");
+    expect(describeLibtorch(root, 'python')).toMatchObject({ version: '2.14.1', variant: 'cu130', tag: 'torch-2.14.1-cu130' });
+  });
+
   test('falls back to the cache, then fails naming the set-up command', () => {
     expect(() => resolveLibtorch({ python: false })).toThrow(/libtorch was not found.*latent-emulator libtorch install/);
     fakeLibtorchDir(join(libtorchCacheDir(), 'torch-2.4.0-cpu'), '2.4.0+cpu');

@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { register as build } from './build.js';
 import { register as doctor } from './doctor.js';
 import { register as download } from './download.js';
+import { register as generate } from './generate.js';
 import { register as inspect } from './inspect.js';
 import { register as libtorch } from './libtorch.js';
 import { register as stats } from './stats.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [doctor, libtorch, build, inspect, stats, download];
+const commands: Register[] = [doctor, libtorch, build, inspect, stats, download, generate];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);
