@@ -103,6 +103,7 @@ async function reasonToRedo(job: FileJob, n: number): Promise<string | undefined
   try {
     if (Number(attr(file, 'n_trajectories')) !== n) return `holds ${attr(file, 'n_trajectories')} trajectories, expected ${n}`;
     for (const [key, value] of Object.entries(job.attributes)) {
+      if (key === 'generator') continue; // a newer package version may keep older files
       const found = attr(file, key);
       if (String(found) !== String(value)) return `was generated with ${key}=${found}, this run asks for ${value}`;
     }
@@ -160,7 +161,7 @@ async function runJobs(
         // already closed
       }
       rmSync(partial, { force: true });
-      throw err;
+      throw new Error(`${job.path} (trajectories numbered within its parameter set): ${(err as Error).message}`, { cause: err });
     }
     const problems = await checkWellFormat(partial);
     if (problems.length) {

@@ -19,13 +19,6 @@ void checkSpatial(int spatial) {
 // ---------------------------------------------------------------------------------------------- ConvNd
 
 ConvNdImpl::ConvNdImpl(const ConvNdOptions& opts) : options(opts) {
-  // libtorch's CPU conv dispatch probes NNPACK and, on CPUs it does not support, logs
-  // "Could not initialize NNPACK" on every call; the oneDNN/native paths are used anyway.
-  static const bool nnpack_off = [] {
-    at::globalContext().setUserEnabledNNPACK(false);
-    return true;
-  }();
-  (void)nnpack_off;
   checkSpatial(options.spatial);
   if (options.in_channels <= 0 || options.out_channels <= 0 || options.kernel_size <= 0 || options.stride <= 0)
     throw std::invalid_argument("ConvNd: channels, kernel_size and stride must be positive");

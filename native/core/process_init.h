@@ -1,0 +1,6 @@
+// Process-wide settings made once when the addon first loads.
+#pragma once
+
+namespace latent {
+void InitProcess();
+}  // namespace latent
