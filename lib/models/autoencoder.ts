@@ -28,6 +28,18 @@ export interface OptimizerOptions {
   weight_decay?: number;
   /** Global gradient-norm clip (≤ 0 disables). */
   clip?: number;
+  /** Exponential moving average of the weights, updated after every step (0 disables, the default). */
+  ema_decay?: number;
+  /** Micro-batches per optimizer step: the batch is split in `accumulate` equal parts (gradient accumulation). */
+  accumulate?: number;
+  /** 'adamw' (default) or 'soap' (Adam in the eigenbasis of Shampoo's Kronecker factors). */
+  optimizer?: 'adamw' | 'soap';
+  /** SOAP: eigenbasis refresh period (steps, default 10). */
+  precondition_frequency?: number;
+  /** SOAP: EMA factor of the Kronecker factors (default beta2). */
+  shampoo_beta?: number;
+  /** SOAP: larger dimensions are left unpreconditioned (default 4096). */
+  max_precond_dim?: number;
 }
 
 function asNative(x: TensorLike): NativeTensor {
@@ -116,11 +128,11 @@ export class Autoencoder {
   }
 
   /** The configured training loss (vrmse by default) of a batch, without gradients. */
-  loss(x: TensorLike): Promise<number> {
-    return this.run(() => this.model.loss(asNative(x)));
+  loss(x: TensorLike, options: { ema?: boolean; eval?: boolean } = {}): Promise<number> {
+    return this.run(() => this.model.loss(asNative(x), options.ema ?? false, options.eval ?? false));
   }
 
-  /** AdamW settings for the next training steps (resets the optimizer's moments). */
+  /** Optimizer settings for the next training steps (resets the optimizer's moments and the EMA). */
   configureOptimizer(options: OptimizerOptions): void {
     this.model.configureOptimizer(JSON.stringify(options));
   }
@@ -131,17 +143,32 @@ export class Autoencoder {
   }
 
   /** Weights as safetensors with the reference's state-dict keys (buffers included), written atomically. */
-  saveWeights(path: string, metadata: Record<string, string> = {}): Promise<void> {
-    return this.run(() => this.model.saveWeights(path, JSON.stringify(metadata)));
+  saveWeights(path: string, metadata: Record<string, string> = {}, options: { ema?: boolean } = {}): Promise<void> {
+    return this.run(() => this.model.saveWeights(path, JSON.stringify(metadata), options.ema ?? false));
+  }
+
+  /**
+   * The whole training state in one safetensors file, written atomically: weights (state-dict keys, so
+   * `loadWeights` reads it too), optimizer moments and step counts (`optimizer.*`), EMA (`ema.*`),
+   * counters (`trainer.*`) and libtorch's generator state (`rng.*`); `metadata` is stored as given.
+   */
+  saveCheckpoint(path: string, metadata: Record<string, string> = {}): Promise<void> {
+    return this.run(() => this.model.saveCheckpoint(path, JSON.stringify(metadata)));
+  }
+
+  /** Restores what saveCheckpoint wrote (configure the optimizer first, EMA included); returns its metadata. */
+  loadCheckpoint(path: string, options: { restoreRng?: boolean } = {}): Promise<Record<string, string>> {
+    return this.run(() => this.model.loadCheckpoint(path, options.restoreRng ?? true));
   }
 
   /**
    * Loads safetensors weights (ours, or the reference's converted by scripts/convert_pth.py). Strict by
    * default: missing, unexpected and mis-shaped keys are listed in one error; `strict: false` reports
-   * missing and unexpected keys instead (shapes must still match).
+   * missing and unexpected keys instead (shapes must still match). Checkpoints (saveCheckpoint) load too:
+   * their training state is skipped, and `ema: true` takes the EMA weights where the checkpoint has them.
    */
-  loadWeights(path: string, options: { strict?: boolean } = {}): Promise<WeightsInfo> {
-    return this.run(() => this.model.loadWeights(path, options.strict ?? true));
+  loadWeights(path: string, options: { strict?: boolean; ema?: boolean } = {}): Promise<WeightsInfo> {
+    return this.run(() => this.model.loadWeights(path, options.strict ?? true, options.ema ?? false));
   }
 
   stateDictShapes(): Array<{ name: string; shape: number[]; dtype: string }> {

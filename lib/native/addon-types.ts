@@ -40,6 +40,12 @@ export interface TrainStepResult {
   loss: number;
   gradNorm: number;
   skipped: boolean;
+  /** Optimizer steps taken so far (not counting skipped ones). */
+  steps?: number;
+  /** Non-finite steps skipped so far. */
+  skippedSteps?: number;
+  /** Seconds the step took on the compute thread. */
+  seconds?: number;
 }
 
 export interface WeightsInfo {
@@ -54,15 +60,17 @@ export interface WeightsInfo {
 export interface NativeAutoencoder {
   encode(x: NativeTensor): Promise<NativeTensor>;
   decode(z: NativeTensor): Promise<NativeTensor>;
-  loss(x: NativeTensor): Promise<number>;
+  loss(x: NativeTensor, useEma?: boolean, evalMode?: boolean): Promise<number>;
   trainStep(x: NativeTensor, learningRate: number): Promise<TrainStepResult>;
   configureOptimizer(optionsJson: string): void;
   setTraining(training: boolean): void;
   readonly training: boolean;
   parameterCount(): number;
   stateDictShapes(): Array<{ name: string; shape: number[]; dtype: Dtype }>;
-  saveWeights(path: string, metadataJson: string): Promise<void>;
-  loadWeights(path: string, strict: boolean): Promise<WeightsInfo>;
+  saveWeights(path: string, metadataJson: string, useEma?: boolean): Promise<void>;
+  saveCheckpoint(path: string, metadataJson: string): Promise<void>;
+  loadCheckpoint(path: string, restoreRng?: boolean): Promise<Record<string, string>>;
+  loadWeights(path: string, strict: boolean, preferEma?: boolean): Promise<WeightsInfo>;
   toDevice(device: string): Promise<void>;
   readonly device: string;
   setAutocast(dtype: 'bfloat16' | 'float32'): void;
@@ -121,6 +129,55 @@ export interface NativeRayleighBenard {
   coordinates(): { x: number[]; y: number[] };
 }
 
+export interface NativeRolloutOptions {
+  length: number;
+  window?: number;
+  context?: number;
+  overlap?: number;
+  crop?: number;
+  members?: number;
+  seed?: number;
+  sampler?: string;
+  steps?: number;
+  order?: number;
+  eta?: number;
+  corrections?: number;
+  delta?: number;
+}
+
+/** A latent emulator (native/js/denoiser_binding.cc): diffusion denoiser or surrogate, by the config's kind. */
+export interface NativeEmulator {
+  loss(state: NativeTensor, label: NativeTensor | undefined): Promise<number>;
+  trainStep(state: NativeTensor, label: NativeTensor | undefined, learningRate: number): Promise<TrainStepResult>;
+  rollout(context: NativeTensor, label: NativeTensor | undefined, options: NativeRolloutOptions): Promise<{ states: NativeTensor; seconds: number; evaluations: number }>;
+  configureOptimizer(options: { lr?: number; beta1?: number; beta2?: number; eps?: number; weight_decay?: number; clip?: number }): void;
+  setTraining(training: boolean): void;
+  readonly training: boolean;
+  /** The native config as JSON. */
+  readonly config: string;
+  parameterCount(): number;
+  /** FLOPs of one network evaluation for one window (B = 1). */
+  forwardFlops(window: number, spatialShape: number[]): number;
+  stateDictShapes(): Array<{ name: string; shape: number[]; dtype: Dtype }>;
+  saveWeights(path: string, metadata: Record<string, string>): Promise<void>;
+  loadWeights(path: string, strict: boolean): Promise<WeightsInfo>;
+  toDevice(device: string): Promise<void>;
+  readonly device: string;
+  setAutocast(dtype: 'bfloat16' | 'float32'): void;
+  gradCheck(state: NativeTensor, label: NativeTensor | undefined, eps: number, seed: number): Promise<{ analytic: number; numeric: number }>;
+}
+
+export interface NativeGaussianSampleOptions extends Omit<NativeRolloutOptions, 'length'> {
+  schedule?: 'log_logit' | 'log_linear';
+  sigma_min?: number;
+  sigma_max?: number;
+  /** (K, *mean.shape) initial x_1 (default: seeded noise). */
+  init?: NativeTensor;
+  /** With `mask` (bool, mean's shape): sample through MaskedDenoiser. */
+  observed?: NativeTensor;
+  mask?: NativeTensor;
+}
+
 export interface NativeAddon {
   Tensor: NativeTensorClass;
   Autoencoder: new (configJson: string, device: string) => NativeAutoencoder;
@@ -132,4 +189,7 @@ export interface NativeAddon {
   eulerAdvance(state: NativeTensor, gamma: number[], options: NativeEulerAdvanceOptions): Promise<NativeEulerAdvanceResult>;
   eulerWellChannels(state: NativeTensor, gamma: number[]): Promise<NativeTensor>;
   RayleighBenard: new (options: NativeRayleighBenardOptions) => NativeRayleighBenard;
+  Emulator: new (configJson: string, device: string) => NativeEmulator;
+  /** The samplers driven by the exact denoiser of N(mean, diag(var)) (tests). */
+  gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
 }

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <mutex>
+#include <tuple>
+#include <unordered_map>
 
 #include "core/async.h"
 #include "core/tensor_bridge.h"
@@ -25,6 +27,7 @@ struct AutoencoderState {
   TrainerOptions trainerOptions;
   at::Device device{at::kCPU};
   bool bf16 = false;
+  int64_t accumulate = 1;  // micro-batches per optimizer step (gradient accumulation)
   std::mutex mutex;
 
   Trainer& trainerOrNew() {
@@ -51,6 +54,8 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
                              InstanceMethod<&JsAutoencoder::StateDictShapes>("stateDictShapes"),
                              InstanceMethod<&JsAutoencoder::SaveWeights>("saveWeights"),
                              InstanceMethod<&JsAutoencoder::LoadWeights>("loadWeights"),
+                             InstanceMethod<&JsAutoencoder::SaveCheckpoint>("saveCheckpoint"),
+                             InstanceMethod<&JsAutoencoder::LoadCheckpoint>("loadCheckpoint"),
                              InstanceMethod<&JsAutoencoder::ToDevice>("toDevice"),
                              InstanceAccessor<&JsAutoencoder::DeviceName>("device"),
                              InstanceMethod<&JsAutoencoder::SetAutocast>("setAutocast"),
@@ -103,18 +108,36 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
   Napi::Value Encode(const Napi::CallbackInfo& info) { return TensorTask(info, "encode", false); }
   Napi::Value Decode(const Napi::CallbackInfo& info) { return TensorTask(info, "decode", true); }
 
+  // loss(x, useEma = false, evalMode = false): evalMode turns dropout off for this call only; useEma
+  // evaluates the trainer's averaged weights (when EMA is on).
   Napi::Value Loss(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     at::Tensor x;
     Guard(env, "Autoencoder.loss", [&]() -> Napi::Value { x = JsTensor::TensorOf(info[0], "x"); return env.Undefined(); });
+    const bool useEma = info.Length() > 1 && info[1].ToBoolean();
+    const bool evalMode = info.Length() > 2 && info[2].ToBoolean();
     StatePtr s = state_;
     return RunAsync<double>(
         env, "Autoencoder.loss",
-        [s, x]() {
+        [s, x, useEma, evalMode]() {
           std::lock_guard<std::mutex> lock(s->mutex);
-          c10::InferenceMode inference;
-          AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
-          return s->model->loss(Input(x, *s)).item<double>();
+          const bool training = s->model->is_training();
+          if (evalMode) s->model->train(false);
+          const bool swap = useEma && s->trainer && s->trainer->hasEma();
+          if (swap) s->trainer->swapEma();
+          double value = 0;
+          try {
+            c10::InferenceMode inference;
+            AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
+            value = s->model->loss(Input(x, *s)).item<double>();
+          } catch (...) {
+            if (swap) s->trainer->swapEma();
+            s->model->train(training);
+            throw;
+          }
+          if (swap) s->trainer->swapEma();
+          s->model->train(training);
+          return value;
         },
         [](Napi::Env env, double& loss) -> Napi::Value { return Napi::Number::New(env, loss); }, {info[0]});
   }
@@ -124,6 +147,14 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
     out.Set("loss", r.loss);
     out.Set("gradNorm", r.grad_norm);
     out.Set("skipped", r.skipped);
+    return out;
+  }
+
+  static Napi::Value StepObjectWithCounts(Napi::Env env, const std::tuple<StepResult, int64_t, int64_t, double>& r) {
+    auto out = StepObject(env, std::get<0>(r)).As<Napi::Object>();
+    out.Set("steps", static_cast<double>(std::get<1>(r)));
+    out.Set("skippedSteps", static_cast<double>(std::get<2>(r)));
+    out.Set("seconds", std::get<3>(r));
     return out;
   }
 
@@ -139,14 +170,29 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
       return env.Undefined();
     });
     StatePtr s = state_;
-    return RunAsync<StepResult>(
+    using Counted = std::tuple<StepResult, int64_t, int64_t, double>;
+    return RunAsync<Counted>(
         env, "Autoencoder.trainStep",
         [s, x, lr]() {
+          const auto start = std::chrono::steady_clock::now();
           std::lock_guard<std::mutex> lock(s->mutex);
           at::Tensor in = Input(x, *s);
-          return s->trainerOrNew().step([&]() { return s->model->loss(in); }, lr);
+          Trainer& trainer = s->trainerOrNew();
+          StepResult r;
+          if (s->accumulate <= 1) {
+            r = trainer.step([&]() { return s->model->loss(in); }, lr);
+          } else {
+            if (in.size(0) % s->accumulate != 0)
+              throw std::invalid_argument("batch of " + std::to_string(in.size(0)) + " does not split into " + std::to_string(s->accumulate) + " equal micro-batches");
+            std::vector<at::Tensor> parts = in.chunk(s->accumulate, 0);
+            std::vector<Trainer::LossFn> losses;
+            for (const auto& part : parts) losses.push_back([&s, part]() { return s->model->loss(part); });
+            r = trainer.step(losses, lr);
+          }
+          if (s->device.is_cuda()) torch::cuda::synchronize();
+          return Counted{r, trainer.steps(), trainer.skippedSteps(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
         },
-        [](Napi::Env env, StepResult& r) { return StepObject(env, r); }, {info[0]});
+        [](Napi::Env env, Counted& r) { return StepObjectWithCounts(env, r); }, {info[0]});
   }
 
   // configureOptimizer({lr, betas, eps, weight_decay, clip, bf16}): takes effect on the next step.
@@ -168,6 +214,25 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
       num("eps", o.eps);
       num("weight_decay", o.weight_decay);
       num("clip", o.clip);
+      num("ema_decay", o.ema_decay);
+      if (!(o.ema_decay >= 0 && o.ema_decay < 1)) throw std::invalid_argument("ema_decay must be in [0, 1)");
+      double accumulate = static_cast<double>(state_->accumulate);
+      num("accumulate", accumulate);
+      if (accumulate < 1 || accumulate != static_cast<double>(static_cast<int64_t>(accumulate))) throw std::invalid_argument("accumulate must be a positive integer");
+      state_->accumulate = static_cast<int64_t>(accumulate);
+      if (options.Has("optimizer")) {
+        std::string name = options.Get("optimizer").ToString().Utf8Value();
+        if (name != "adamw" && name != "soap") throw std::invalid_argument("optimizer \"" + name + "\" is not available (adamw, soap)");
+        o.optimizer = name;
+      }
+      double frequency = static_cast<double>(o.precondition_frequency);
+      num("precondition_frequency", frequency);
+      if (frequency < 1) throw std::invalid_argument("precondition_frequency must be ≥ 1");
+      o.precondition_frequency = static_cast<int64_t>(frequency);
+      double maxDim = static_cast<double>(o.max_precond_dim);
+      num("max_precond_dim", maxDim);
+      o.max_precond_dim = static_cast<int64_t>(maxDim);
+      num("shampoo_beta", o.shampoo_beta);
       if (options.Has("bf16")) o.bf16_autocast = options.Get("bf16").ToBoolean();
       state_->trainer.reset();  // rebuilt with the new options (fresh moments) at the next step
       return info.Env().Undefined();
@@ -225,11 +290,20 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
     }
     StatePtr s = state_;
     metadata.emplace_back("config", s->model->config().toJson());
+    const bool useEma = info.Length() > 2 && info[2].ToBoolean();
     return RunAsync<bool>(
         env, "Autoencoder.saveWeights(" + path + ")",
-        [s, path, metadata]() {
+        [s, path, metadata, useEma]() {
           std::lock_guard<std::mutex> lock(s->mutex);
-          saveSafetensors(path, stateDict(*s->model), metadata);
+          const bool swap = useEma && s->trainer && s->trainer->hasEma();
+          if (swap) s->trainer->swapEma();
+          try {
+            saveSafetensors(path, stateDict(*s->model), metadata);
+          } catch (...) {
+            if (swap) s->trainer->swapEma();
+            throw;
+          }
+          if (swap) s->trainer->swapEma();
           return true;
         },
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
@@ -246,14 +320,15 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
       if (info.Length() > 1 && info[1].IsBoolean()) strict = info[1].As<Napi::Boolean>().Value();
       return env.Undefined();
     });
+    const bool preferEma = info.Length() > 2 && info[2].ToBoolean();
     StatePtr s = state_;
     using Loaded = std::pair<Metadata, LoadReport>;
     return RunAsync<Loaded>(
         env, "Autoencoder.loadWeights(" + path + ")",
-        [s, path, strict]() {
+        [s, path, strict, preferEma]() {
           Safetensors file = loadSafetensors(path);
           std::lock_guard<std::mutex> lock(s->mutex);
-          LoadReport report = loadStateDict(*s->model, file.tensors, strict);
+          LoadReport report = loadStateDict(*s->model, WeightsOnly(file.tensors, preferEma), strict);
           s->trainer.reset();  // optimizer moments belonged to the old weights
           return Loaded{file.metadata, report};
         },
@@ -269,6 +344,98 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
           out.Set("metadata", metadata);
           out.Set("missing", list(loaded.second.missing));
           out.Set("unexpected", list(loaded.second.unexpected));
+          return out;
+        });
+  }
+
+  // Checkpoint files hold the weights under their state-dict keys plus training state under reserved
+  // prefixes; weights loaders skip the latter.
+  static bool Reserved(const std::string& name) {
+    for (const char* p : {"optimizer.", "ema.", "rng.", "trainer."})
+      if (name.rfind(p, 0) == 0) return true;
+    return false;
+  }
+
+  // The weights of a checkpoint; with `preferEma`, parameters that have an `ema.<name>` average take it.
+  static NamedTensors WeightsOnly(const NamedTensors& tensors, bool preferEma = false) {
+    std::unordered_map<std::string, const torch::Tensor*> ema;
+    if (preferEma)
+      for (const auto& [name, t] : tensors)
+        if (name.rfind("ema.", 0) == 0) ema.emplace(name.substr(4), &t);
+    NamedTensors out;
+    for (const auto& entry : tensors) {
+      if (Reserved(entry.first)) continue;
+      auto it = ema.find(entry.first);
+      out.emplace_back(entry.first, it == ema.end() ? entry.second : *it->second);
+    }
+    return out;
+  }
+
+  static Metadata ParseMetadata(Napi::Env env, const std::string& text) {
+    Metadata metadata;
+    auto parsed = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>()({Napi::String::New(env, text)});
+    if (parsed.IsObject()) {
+      auto object = parsed.As<Napi::Object>();
+      auto keys = object.GetPropertyNames();
+      for (uint32_t i = 0; i < keys.Length(); ++i) {
+        std::string key = keys.Get(i).ToString().Utf8Value();
+        metadata.emplace_back(key, object.Get(key).ToString().Utf8Value());
+      }
+    }
+    return metadata;
+  }
+
+  // saveCheckpoint(path, metadataJson): weights, optimizer moments and step counts, EMA, trainer counters
+  // and the generator state(s) in one safetensors file, written atomically.
+  Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path, metadataText;
+    Guard(env, "Autoencoder.saveCheckpoint", [&]() -> Napi::Value {
+      path = StringArg(info, 0, "path");
+      metadataText = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
+      return env.Undefined();
+    });
+    Metadata metadata = ParseMetadata(env, metadataText);
+    StatePtr s = state_;
+    metadata.emplace_back("config", s->model->config().toJson());
+    metadata.emplace_back("format", "latent-emulator/checkpoint/1");
+    return RunAsync<bool>(
+        env, "Autoencoder.saveCheckpoint(" + path + ")",
+        [s, path, metadata]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          NamedTensors tensors = stateDict(*s->model);
+          for (auto& entry : s->trainerOrNew().exportState()) tensors.push_back(std::move(entry));
+          for (auto& entry : rngState(s->device)) tensors.push_back(std::move(entry));
+          saveSafetensors(path, tensors, metadata);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  }
+
+  // loadCheckpoint(path, restoreRng = true) → metadata: everything saveCheckpoint wrote, checked strictly
+  // against this model (and its optimizer settings: EMA on needs EMA tensors) before anything changes.
+  Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path;
+    Guard(env, "Autoencoder.loadCheckpoint", [&]() -> Napi::Value { path = StringArg(info, 0, "path"); return env.Undefined(); });
+    const bool restoreRng = info.Length() < 2 || info[1].ToBoolean();
+    StatePtr s = state_;
+    return RunAsync<Metadata>(
+        env, "Autoencoder.loadCheckpoint(" + path + ")",
+        [s, path, restoreRng]() {
+          Safetensors file = loadSafetensors(path);
+          std::lock_guard<std::mutex> lock(s->mutex);
+          // A fresh trainer validates the optimizer state before the weights are touched.
+          auto trainer = std::make_unique<Trainer>(s->model.ptr(), s->trainerOptions);
+          trainer->importState(file.tensors);
+          loadStateDict(*s->model, WeightsOnly(file.tensors), /*strict=*/true);
+          s->trainer = std::move(trainer);
+          if (restoreRng) setRngState(file.tensors);
+          return file.metadata;
+        },
+        [](Napi::Env env, Metadata& metadata) -> Napi::Value {
+          auto out = Napi::Object::New(env);
+          for (const auto& [k, v] : metadata) out.Set(k, v);
           return out;
         });
   }

@@ -10,6 +10,7 @@ void RegisterAll(Napi::Env env, Napi::Object exports) {
   RegisterRuntime(env, exports);
   RegisterAutoencoder(env, exports);
   RegisterSolvers(env, exports);
+  RegisterDenoiser(env, exports);
 }
 
 }  // namespace latent::js

@@ -6,4 +6,5 @@ void RegisterAll(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterAutoencoder(Napi::Env env, Napi::Object exports);
 void RegisterSolvers(Napi::Env env, Napi::Object exports);
+void RegisterDenoiser(Napi::Env env, Napi::Object exports);
 }  // namespace latent::js

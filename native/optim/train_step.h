@@ -7,10 +7,15 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <ATen/autocast_mode.h>
 #include <torch/nn/module.h>
 #include <torch/optim/adamw.h>
+
+#include "io/safetensors.h"
+#include "optim/soap.h"
 
 namespace latent {
 
@@ -39,6 +44,11 @@ struct TrainerOptions {
   double weight_decay = 0.0;
   double clip = 1.0;          // max global grad L2 norm; <= 0 disables clipping
   bool bf16_autocast = false;  // forward (and loss closure) under bfloat16 autocast on the params' device
+  double ema_decay = 0;        // exponential moving average of the weights after each step; 0 disables
+  std::string optimizer = "adamw";  // "adamw" | "soap" (then: beta1/beta2/eps/weight_decay and the below)
+  int64_t precondition_frequency = 10;  // SOAP: eigenbasis refresh period (steps)
+  double shampoo_beta = -1;             // SOAP: preconditioner EMA; < 0 means beta2
+  int64_t max_precond_dim = 4096;       // SOAP: larger dimensions are not preconditioned
 };
 
 struct StepResult {
@@ -59,20 +69,48 @@ class Trainer {
   // lr, when given, becomes the learning rate from this step on.
   StepResult step(const LossFn& loss, std::optional<double> lr = std::nullopt);
 
+  // Gradient accumulation: one optimizer step over several micro-batch losses, each backpropagated
+  // with weight 1/n (the reported loss is their mean). Any non-finite micro-loss skips the whole step.
+  StepResult step(const std::vector<LossFn>& losses, std::optional<double> lr = std::nullopt);
+
+  // Optimizer, EMA and counter state as named tensors (CPU copies):
+  //   optimizer.<param>.exp_avg / .exp_avg_sq / .step (I64), ema.<param>, trainer.steps, trainer.skipped.
+  // <param> are the module's named_parameters() keys. importState() checks names and shapes of
+  // everything before changing anything; tensors under other prefixes are ignored.
+  NamedTensors exportState() const;
+  void importState(const NamedTensors& tensors);
+
+  bool hasEma() const { return !ema_.empty(); }
+  // Exchanges the trainable parameters with their EMA (no-op without EMA): call twice around
+  // validation or export to use the averaged weights.
+  void swapEma();
+
   void setLearningRate(double lr);
   double learningRate() const { return options_.lr; }
   int64_t steps() const { return steps_; }                 // steps taken (not skipped)
   int64_t skippedSteps() const { return skipped_; }
-  torch::optim::AdamW& optimizer() { return *optimizer_; }
+  torch::optim::AdamW& optimizer() { return *optimizer_; }  // AdamW's state stays empty under SOAP
+  bool usesSoap() const { return soap_ != nullptr; }
   const TrainerOptions& options() const { return options_; }
 
  private:
+  StepResult finish(StepResult r);
+  void updateEma();
+
   std::shared_ptr<torch::nn::Module> module_;
   std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<std::string> names_;  // named_parameters() keys of params_
+  std::vector<torch::Tensor> ema_;  // EMA shadows of params_ (empty: disabled)
+  std::unique_ptr<torch::optim::AdamW> optimizer_;  // also zeroes grads when SOAP steps
+  std::unique_ptr<Soap> soap_;
   TrainerOptions options_;
   int64_t steps_ = 0;
   int64_t skipped_ = 0;
 };
+
+// libtorch's default generator state for a device (CPU: dropout, randn; CUDA when that is the device),
+// as named tensors `rng.cpu` / `rng.cuda` (U8), and back. Needed for bit-identical resumption.
+NamedTensors rngState(const c10::Device& device);
+void setRngState(const NamedTensors& tensors);
 
 }  // namespace latent

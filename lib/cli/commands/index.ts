@@ -1,15 +1,18 @@
 // Every CLI command lives in its own file and exports `register(program)`; list them here.
 import type { Command } from 'commander';
 import { register as build } from './build.js';
+import { register as cacheLatents } from './cache-latents.js';
+import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as download } from './download.js';
 import { register as generate } from './generate.js';
 import { register as inspect } from './inspect.js';
 import { register as libtorch } from './libtorch.js';
 import { register as stats } from './stats.js';
+import { register as trainAe } from './train-ae.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [doctor, libtorch, build, inspect, stats, download, generate];
+const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -1,0 +1,157 @@
+// Autoencoder training runs: `trainAutoencoder(config, options)` is what `latent-emulator train-ae` calls.
+//
+//   const run = await trainAutoencoder(aeRunConfig('ae_cpu', ['dataset.root=data', 'train.epochs=4']));
+//   // → runs/ae/<name>_<time>_<id>/{config.yaml, metrics.jsonl, state.*, state_best.*}
+//
+// Everything that can be wrong with the configuration or the data is checked before any compute.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { WellDataset } from '../data/dataset.js';
+import { Autoencoder } from '../models/autoencoder.js';
+import { downsampling } from '../models/autoencoder-config.js';
+import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
+import { BatchStream, fixedBatches } from './batches.js';
+import { configYaml, readRunConfig, type AeRunConfig } from './config.js';
+import { trainLoop, type EpochMetrics, type LoopResult, type StepInfo } from './loop.js';
+import type { ProgressMode } from './progress.js';
+import { createRunDir, lockRunDir } from './run-dir.js';
+import { schedule } from './schedule.js';
+
+export interface TrainAeOptions {
+  /** Continue the run in this directory (its saved config is used; `config` may be omitted). */
+  resumeDir?: string;
+  /** Exact directory for a new run (default: a unique name under config.runs_dir). */
+  runDir?: string;
+  signal?: AbortSignal;
+  stopAfterSteps?: number;
+  progress?: ProgressMode;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (metrics: EpochMetrics) => void;
+  /** Called once checks pass and the run directory exists, before the first step. */
+  onStart?: (info: { dir: string; config: AeRunConfig; trainItems: number; validItems: number; parameters: number }) => void;
+  log?: (line: string) => void;
+}
+
+export interface TrainAeResult extends LoopResult {
+  dir: string;
+  config: AeRunConfig;
+}
+
+interface Opened {
+  train: WellDataset;
+  valid: WellDataset;
+  channels: number;
+}
+
+/** Opens both splits and checks the configuration against them: no compute is spent before this passes. */
+export async function checkAeRun(config: AeRunConfig): Promise<Opened> {
+  const root = resolve(config.dataset.root);
+  if (!existsSync(root)) throw new Error(`dataset.root ${root} does not exist (set dataset.root=/path/to/data)`);
+  const { root: _root, ...datasetConfig } = config.dataset;
+  const open = (split: string, augment: boolean) => WellDataset.open({ root, split, config: datasetConfig, steps: 1, augment, seed: config.train.seed });
+  const train = await open('train', config.train.augment);
+  let valid: WellDataset;
+  try {
+    valid = await open('valid', false);
+  } catch (err) {
+    train.close();
+    throw err;
+  }
+  try {
+    const channels = train.channels.length;
+    const ae = config.ae;
+    if (ae.pix_channels !== undefined && ae.pix_channels !== channels) {
+      throw new Error(`ae.pix_channels = ${ae.pix_channels} but dataset ${config.dataset.name} has ${channels} channels (${train.channels.join(', ')})`);
+    }
+    const space = train.spatialShape;
+    if (space.length !== ae.spatial) throw new Error(`ae.spatial = ${ae.spatial} but dataset ${config.dataset.name} is ${space.length}-D (${space.join('×')})`);
+    const r = downsampling(ae);
+    if (space.some((s) => s % r !== 0)) throw new Error(`dataset grid ${space.join('×')} is not divisible by the autoencoder's downsampling r = ${r} (${ae.hid_channels.length} levels, stride ${ae.stride})`);
+    if (config.train.batch_size > train.length) throw new Error(`train.batch_size ${config.train.batch_size} is larger than the training set (${train.length} states)`);
+    if (config.valid.batch_size > valid.length) throw new Error(`valid.batch_size ${config.valid.batch_size} is larger than the validation set (${valid.length} states)`);
+    return { train, valid, channels };
+  } catch (err) {
+    train.close();
+    valid.close();
+    throw err;
+  }
+}
+
+/** Trains an autoencoder: a new run from `config`, or `options.resumeDir` continued. */
+export async function trainAutoencoder(config: AeRunConfig | undefined, options: TrainAeOptions = {}): Promise<TrainAeResult> {
+  let dir: string;
+  if (options.resumeDir) {
+    dir = resolve(options.resumeDir);
+    config = readRunConfig(join(dir, 'config.yaml'));
+  } else if (!config) {
+    throw new Error('trainAutoencoder: give a configuration or a run directory to resume');
+  }
+  const cfg = config;
+  const data = await checkAeRun(cfg);
+  let lock: { release(): void } | undefined;
+  const threadsBefore = cfg.train.threads ? getNumThreads() : 0;
+  try {
+    if (cfg.train.threads) setNumThreads(cfg.train.threads);
+    if (!options.resumeDir) {
+      if (options.runDir) {
+        dir = resolve(options.runDir);
+        mkdirSync(dir, { recursive: true });
+      } else dir = createRunDir(cfg.runs_dir, cfg.name);
+    }
+    lock = lockRunDir(dir!);
+    if (!options.resumeDir) writeFileSync(join(dir!, 'config.yaml'), configYaml(cfg));
+
+    const { train: trainSet, valid: validSet, channels } = data;
+    const t = cfg.train;
+    manualSeed(t.seed);
+    const ae = Autoencoder.create({ ...cfg.ae, pix_channels: channels }, { device: t.device, precision: t.precision });
+    const o = cfg.optim;
+    ae.configureOptimizer({ lr: o.learning_rate, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weight_decay: o.weight_decay, clip: o.grad_clip, ema_decay: o.ema_decay, accumulate: t.accumulate, optimizer: o.optimizer, precondition_frequency: o.precondition_frequency, max_precond_dim: o.max_precond_dim, ...(o.shampoo_beta !== undefined ? { shampoo_beta: o.shampoo_beta } : {}) });
+    const ema = o.ema_decay > 0;
+    options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: ae.parameterCount() });
+
+    const total = t.epochs * t.epoch_size;
+    const result = await trainLoop({
+      dir: dir!,
+      epochs: t.epochs,
+      epochSize: t.epoch_size,
+      batchSize: t.batch_size,
+      learningRate: schedule({ scheduler: o.scheduler, learning_rate: o.learning_rate, total, warmup: o.warmup }),
+      batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed }, start, true),
+      checkpointEvery: t.checkpoint_every,
+      signal: options.signal,
+      stopAfterSteps: options.stopAfterSteps,
+      progress: options.progress,
+      onStep: options.onStep,
+      onEpoch: options.onEpoch,
+      log: options.log,
+      model: {
+        step: (batch, lr) => ae.trainStep(batch.state, lr),
+        validate: async () => {
+          let sum = 0;
+          let n = 0;
+          const batches = fixedBatches(validSet, cfg.valid.epoch_size, cfg.valid.batch_size, true);
+          let next = batches.next();
+          while (!next.done) {
+            const b = next.value;
+            const pending = ae.loss(b.state, { ema, eval: true });
+            next = batches.next();
+            sum += (await pending) * b.state.shape[0]!;
+            n += b.state.shape[0]!;
+          }
+          return sum / n;
+        },
+        saveState: (path, metadata) => ae.saveCheckpoint(path, metadata),
+        loadState: (path) => ae.loadCheckpoint(path),
+        saveBest: (path, metadata) => ae.saveWeights(path, metadata, { ema }),
+      },
+    });
+    return { ...result, dir: dir!, config: cfg };
+  } finally {
+    if (threadsBefore) setNumThreads(threadsBefore);
+    lock?.release();
+    data.train.close();
+    data.valid.close();
+  }
+}

@@ -1,0 +1,284 @@
+#include "core/pch.h"
+
+#include "models/denoiser.h"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "io/json.h"
+
+namespace latent {
+
+// ---------------------------------------------------------------------------------------------------
+// Configuration
+
+void EmulatorConfig::validate() const {
+  auto bad = [](const std::string& what) { throw std::invalid_argument("emulator config: " + what); };
+  if (kind != "denoiser" && kind != "surrogate") bad("kind must be denoiser or surrogate, got \"" + kind + "\"");
+  if (channels <= 0) bad("channels must be positive (the latent channels), got " + std::to_string(channels));
+  if (label_features < 0) bad("label_features must be >= 0");
+  if (spatial < 1 || spatial > 3) bad("spatial must be 1, 2 or 3, got " + std::to_string(spatial));
+  if (!spatial_shape.empty() && int64_t(spatial_shape.size()) != spatial)
+    bad("spatial_shape needs " + std::to_string(spatial) + " entries, got " + std::to_string(spatial_shape.size()));
+  for (auto s : spatial_shape)
+    if (s <= 0) bad("spatial_shape entries must be positive");
+  if (window < 2) bad("window must be >= 2, got " + std::to_string(window));
+  if (emb_features < 4 || emb_features % 2 != 0) bad("emb_features must be even and >= 4");
+  if (schedule != "log_logit" && schedule != "log_linear") bad("unknown schedule \"" + schedule + "\" (expected log_logit or log_linear)");
+  if (!(sigma_min > 0 && sigma_max > sigma_min)) bad("need 0 < sigma_min < sigma_max");
+  if (time_prior != "uniform" && time_prior != "beta" && time_prior != "kumaraswamy")
+    bad("unknown time_prior \"" + time_prior + "\" (expected uniform, beta or kumaraswamy)");
+  if (!(prior_a > 0 && prior_b > 0)) bad("prior_a and prior_b must be positive");
+  if (!(context_rate >= 0)) bad("context_rate must be >= 0");
+  if (!(forward_probability >= 0 && forward_probability <= 1)) bad("forward_probability must be in [0, 1]");
+  try {
+    vitOptions().validate();
+  } catch (const std::invalid_argument& e) {
+    bad(e.what());
+  }
+}
+
+ViTOptions EmulatorConfig::vitOptions() const {
+  ViTOptions o;
+  o.in_channels = channels;
+  o.out_channels = channels;
+  o.cond_channels = channels;
+  o.mod_features = kind == "denoiser" || label_features > 0 ? emb_features : 0;
+  o.hid_channels = hid_channels;
+  o.hid_blocks = hid_blocks;
+  o.attention_heads = attention_heads;
+  o.ffn_factor = ffn_factor;
+  o.spatial = spatial + 1;
+  o.patch_size = patch_size;
+  o.dropout = dropout;
+  o.qk_norm = qk_norm;
+  o.rope = rope;
+  return o;
+}
+
+namespace {
+
+std::string intList(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+std::string number(double x) {
+  std::ostringstream os;
+  os.precision(17);
+  os << x;
+  return os.str();
+}
+
+[[noreturn]] void badField(const std::string& key, const char* what) {
+  throw std::invalid_argument("emulator config: \"" + key + "\" must be " + what);
+}
+
+int64_t asInt(const json::Value& v, const std::string& key) {
+  if (v.type != json::Value::Type::Number || !v.is_integer) badField(key, "an integer");
+  return v.integer;
+}
+
+double asNumber(const json::Value& v, const std::string& key) {
+  if (v.type != json::Value::Type::Number) badField(key, "a number");
+  return v.number;
+}
+
+bool asBool(const json::Value& v, const std::string& key) {
+  if (v.type != json::Value::Type::Bool) badField(key, "a boolean");
+  return v.boolean;
+}
+
+std::string asString(const json::Value& v, const std::string& key) {
+  if (v.type != json::Value::Type::String) badField(key, "a string");
+  return v.string;
+}
+
+std::vector<int64_t> asIntList(const json::Value& v, const std::string& key) {
+  if (v.type == json::Value::Type::Null) return {};
+  if (v.type != json::Value::Type::Array) badField(key, "an array of integers");
+  std::vector<int64_t> out;
+  for (const auto& e : v.array) out.push_back(asInt(e, key));
+  return out;
+}
+
+}  // namespace
+
+std::string EmulatorConfig::toJson() const {
+  return std::string("{") + "\"kind\":" + json::quote(kind) + ",\"channels\":" + std::to_string(channels) +
+         ",\"label_features\":" + std::to_string(label_features) + ",\"spatial\":" + std::to_string(spatial) +
+         ",\"spatial_shape\":" + intList(spatial_shape) + ",\"window\":" + std::to_string(window) +
+         ",\"hid_channels\":" + std::to_string(hid_channels) + ",\"hid_blocks\":" + std::to_string(hid_blocks) +
+         ",\"attention_heads\":" + std::to_string(attention_heads) + ",\"ffn_factor\":" + std::to_string(ffn_factor) +
+         ",\"emb_features\":" + std::to_string(emb_features) + ",\"patch_size\":" + intList(patch_size) +
+         ",\"dropout\":" + number(dropout) + ",\"qk_norm\":" + (qk_norm ? "true" : "false") +
+         ",\"rope\":" + (rope ? "true" : "false") + ",\"schedule\":" + json::quote(schedule) +
+         ",\"sigma_min\":" + number(sigma_min) + ",\"sigma_max\":" + number(sigma_max) +
+         ",\"schedule_scale\":" + number(schedule_scale) + ",\"schedule_shift\":" + number(schedule_shift) +
+         ",\"time_prior\":" + json::quote(time_prior) + ",\"prior_a\":" + number(prior_a) + ",\"prior_b\":" + number(prior_b) +
+         ",\"context_rate\":" + number(context_rate) + ",\"forward_probability\":" + number(forward_probability) + "}";
+}
+
+EmulatorConfig EmulatorConfig::fromJson(const std::string& text) {
+  json::Value root;
+  try {
+    root = json::parse(text);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string("emulator config: invalid JSON: ") + e.what());
+  }
+  if (root.type != json::Value::Type::Object) throw std::invalid_argument("emulator config: not a JSON object");
+  EmulatorConfig c;
+  for (const auto& [key, v] : root.object) {
+    if (key == "kind") c.kind = asString(v, key);
+    else if (key == "channels") c.channels = asInt(v, key);
+    else if (key == "label_features") c.label_features = asInt(v, key);
+    else if (key == "spatial") c.spatial = int(asInt(v, key));
+    else if (key == "spatial_shape") c.spatial_shape = asIntList(v, key);
+    else if (key == "window") c.window = asInt(v, key);
+    else if (key == "hid_channels") c.hid_channels = asInt(v, key);
+    else if (key == "hid_blocks") c.hid_blocks = asInt(v, key);
+    else if (key == "attention_heads") c.attention_heads = asInt(v, key);
+    else if (key == "ffn_factor") c.ffn_factor = asInt(v, key);
+    else if (key == "emb_features") c.emb_features = asInt(v, key);
+    else if (key == "patch_size") c.patch_size = asIntList(v, key);
+    else if (key == "dropout") c.dropout = asNumber(v, key);
+    else if (key == "qk_norm") c.qk_norm = asBool(v, key);
+    else if (key == "rope") c.rope = asBool(v, key);
+    else if (key == "schedule") c.schedule = asString(v, key);
+    else if (key == "sigma_min") c.sigma_min = asNumber(v, key);
+    else if (key == "sigma_max") c.sigma_max = asNumber(v, key);
+    else if (key == "schedule_scale") c.schedule_scale = asNumber(v, key);
+    else if (key == "schedule_shift") c.schedule_shift = asNumber(v, key);
+    else if (key == "time_prior") c.time_prior = asString(v, key);
+    else if (key == "prior_a") c.prior_a = asNumber(v, key);
+    else if (key == "prior_b") c.prior_b = asNumber(v, key);
+    else if (key == "context_rate") c.context_rate = asNumber(v, key);
+    else if (key == "forward_probability") c.forward_probability = asNumber(v, key);
+    else throw std::invalid_argument("emulator config: unknown key \"" + key + "\"");
+  }
+  c.validate();
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Schedule, masks
+
+double Schedule::sigma(double t) const {
+  if (name == "log_linear") return std::exp((1 - t) * std::log(sigma_min) + t * std::log(sigma_max));
+  const double t_min = sigma_min / (1 + sigma_min), t_max = sigma_max / (1 + sigma_max);
+  const double u = t_min + t * (t_max - t_min);
+  return std::exp(scale * std::log(u / (1 - u)) + shift);
+}
+
+torch::Tensor Schedule::sigma(const torch::Tensor& t) const {
+  if (name == "log_linear") return torch::exp((1 - t) * std::log(sigma_min) + t * std::log(sigma_max));
+  const double t_min = sigma_min / (1 + sigma_min), t_max = sigma_max / (1 + sigma_max);
+  torch::Tensor u = t_min + t * (t_max - t_min);
+  return torch::exp(scale * torch::log(u / (1 - u)) + shift);
+}
+
+Schedule Schedule::of(const EmulatorConfig& c) {
+  Schedule s;
+  s.name = c.schedule;
+  s.sigma_min = c.sigma_min;
+  s.sigma_max = c.sigma_max;
+  s.scale = c.schedule_scale;
+  s.shift = c.schedule_shift;
+  return s;
+}
+
+torch::Tensor randomContextMask(int64_t batch, int64_t length, double rate, double forward_probability, const torch::Device& device) {
+  torch::Tensor counts = (at::poisson(torch::full({batch}, rate, torch::kDouble)).to(torch::kLong) % (length - 1)) + 1;
+  torch::Tensor forward = torch::rand({batch}, torch::kDouble) < forward_probability;
+  torch::Tensor pos = torch::arange(length, torch::kLong).unsqueeze(0);
+  torch::Tensor c = counts.unsqueeze(1);
+  torch::Tensor mask = torch::where(forward.unsqueeze(1), pos < c, pos >= length - c);
+  return mask.to(device);
+}
+
+torch::Tensor maskChannels(const torch::Tensor& mask, torch::IntArrayRef shape, torch::ScalarType type) {
+  std::vector<int64_t> view{mask.size(0), 1, mask.size(1)};
+  for (size_t i = 3; i < shape.size(); ++i) view.push_back(1);
+  return mask.to(type).view(view).expand(shape);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Denoiser
+
+DenoiserBackboneImpl::DenoiserBackboneImpl(const EmulatorConfig& c) {
+  backbone = register_module("backbone", ViT(c.vitOptions()));
+  const int64_t F = c.emb_features;
+  time_embedding = register_module("time_embedding", Chain(SineEncoding(F), torch::nn::Linear(F, F), torch::nn::SiLU(), torch::nn::Linear(F, F)));
+  if (c.label_features > 0)
+    label_embedding = register_module("label_embedding", Chain(torch::nn::Linear(c.label_features, F), torch::nn::SiLU(), torch::nn::Linear(F, F)));
+}
+
+torch::Tensor DenoiserBackboneImpl::forward(const torch::Tensor& x, const torch::Tensor& c_noise, const torch::Tensor& label, const torch::Tensor& cond) {
+  torch::Tensor mod = time_embedding->forward(c_noise);
+  if (label_embedding) mod = mod + label_embedding->forward(label);
+  return backbone->forward(x, cond, mod);
+}
+
+DenoiserImpl::DenoiserImpl(const EmulatorConfig& config) : config_(config) {
+  config_.validate();
+  schedule_ = Schedule::of(config_);
+  backbone = register_module("backbone", DenoiserBackbone(config_));
+}
+
+torch::Tensor DenoiserImpl::mean(const torch::Tensor& x_t, const torch::Tensor& alpha, const torch::Tensor& sigma, const torch::Tensor& label,
+                                 const torch::Tensor& mask) {
+  const auto type = at::promote_types(x_t.scalar_type(), torch::kFloat32);
+  std::vector<int64_t> view{x_t.size(0)};
+  for (int64_t i = 1; i < x_t.dim(); ++i) view.push_back(1);
+  torch::Tensor a = alpha.to(type).view(view), s = sigma.to(type).view(view);
+  torch::Tensor norm2 = a.square() + s.square();
+  torch::Tensor c_in = torch::rsqrt(norm2), c_out = s * c_in, c_skip = a / norm2;
+  torch::Tensor c_noise = 10 * torch::log(sigma.to(type) / alpha.to(type));
+  torch::Tensor cond = maskChannels(mask, x_t.sizes(), type);
+  torch::Tensor f = backbone->forward(c_in * x_t.to(type), c_noise, label.defined() ? label.to(type) : label, cond).to(type);
+  return c_skip * x_t.to(type) + c_out * f;
+}
+
+torch::Tensor DenoiserImpl::sampleTime(int64_t batch, const torch::Device& device) const {
+  torch::Tensor u = torch::rand({batch});
+  torch::Tensor t;
+  if (config_.time_prior == "uniform") {
+    t = u;
+  } else if (config_.time_prior == "kumaraswamy") {
+    // inverse CDF of Kumaraswamy(a, b): (1 − (1 − u)^(1/b))^(1/a)
+    t = torch::pow(1 - torch::pow(1 - u, 1.0 / config_.prior_b), 1.0 / config_.prior_a);
+  } else {  // beta(a, b) = Ga / (Ga + Gb)
+    torch::Tensor ga = at::_standard_gamma(torch::full({batch}, config_.prior_a));
+    torch::Tensor gb = at::_standard_gamma(torch::full({batch}, config_.prior_b));
+    t = ga / (ga + gb);
+  }
+  return t.clamp(0, 1).to(device);
+}
+
+torch::Tensor DenoiserImpl::loss(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& given_mask) {
+  const int64_t B = x.size(0), L = x.size(2);
+  const auto type = at::promote_types(x.scalar_type(), torch::kFloat32);
+  torch::Tensor mask = given_mask.defined() ? given_mask.to(x.device()) : randomContextMask(B, L, config_.context_rate, config_.forward_probability, x.device());
+  torch::Tensor t = sampleTime(B, x.device()).to(type);
+  torch::Tensor alpha = schedule_.alpha(t), sigma = schedule_.sigma(t);
+  std::vector<int64_t> view{B};
+  for (int64_t i = 1; i < x.dim(); ++i) view.push_back(1);
+  torch::Tensor a = alpha.view(view), s = sigma.view(view);
+  torch::Tensor xf = x.to(type);
+  torch::Tensor x_t = a * xf + s * torch::randn_like(xf);
+  torch::Tensor m = maskChannels(mask, x.sizes(), torch::kBool);
+  x_t = torch::where(m, torch::sqrt(a.square() + s.square()) * xf, x_t);
+  torch::Tensor mu = mean(x_t, alpha, sigma, label, mask);
+  torch::Tensor var = s.square() / (a.square() + s.square());
+  return ((mu - xf).square() / var).mean();
+}
+
+int64_t DenoiserImpl::parameterCount() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace latent
