@@ -6,23 +6,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${1:-2.14.1}
-work=$(mktemp -d /tmp/latent-emulator-cuda-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# The extracted CUDA libtorch (~2 GB) is kept in $CUDA_CHECK_DIR between runs; the build is redone each time.
+work=${CUDA_CHECK_DIR:-/tmp/latent-emulator-cuda-check}
+mkdir -p "$work"
+rm -rf "$work/build"
 
-echo "[cuda-build] fetching torch==$version (CUDA wheel) with pip download"
-python3 -m pip download "torch==$version" --no-deps --only-binary=:all: -d "$work/wheel" -q
-wheel=$(ls "$work"/wheel/torch-*.whl)
-
-echo "[cuda-build] extracting libtorch from $(basename "$wheel") into a scratch cache"
 export LATENT_EMULATOR_CACHE="$work/cache"
-node bin/latent-emulator.js libtorch install --wheel "$wheel"
-export LIBTORCH=$(ls -d "$work"/cache/libtorch/torch-*)
+if ! ls -d "$work"/cache/libtorch/torch-"$version"-cu* >/dev/null 2>&1; then
+  echo "[cuda-build] fetching torch==$version (CUDA wheel) with pip download"
+  python3 -m pip download "torch==$version" --no-deps --only-binary=:all: -d "$work/wheel" -q 2>&1 | grep -v '^WARNING' || true
+  wheel=$(ls "$work"/wheel/torch-"$version"-*.whl)
+  echo "[cuda-build] extracting libtorch from $(basename "$wheel") into $work/cache"
+  node bin/latent-emulator.js libtorch install --wheel "$wheel"
+  rm -rf "$work/wheel"
+fi
+export LIBTORCH=$(ls -d "$work"/cache/libtorch/torch-"$version"-cu* | head -1)
 node bin/latent-emulator.js libtorch path
 
 echo "[cuda-build] configuring and building against $LIBTORCH"
-export CUDACXX=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
-node node_modules/cmake-js/bin/cmake-js build --CDLIBTORCH_ROOT="$LIBTORCH" --out "$work/build" --parallel "$(nproc)" \
-  >"$work/build.log" 2>&1 || { grep -E "error|Error|CMake" "$work/build.log" | head -40; exit 1; }
+cuda_root=${CUDA_HOME:-/usr/local/cuda}   # FindCUDA guesses the root from nvcc's folder, which may be a symlink farm
+export CUDACXX=${CUDACXX:-$cuda_root/bin/nvcc}
+node node_modules/cmake-js/bin/cmake-js build --CDLIBTORCH_ROOT="$LIBTORCH" --CDCUDA_TOOLKIT_ROOT_DIR="$cuda_root" \
+  --CDCUDAToolkit_ROOT="$cuda_root" --out "$work/build" --parallel "$(nproc)" \
+  >"$work/build.log" 2>&1 || { grep -vE "warning|^\s+[0-9]* \||^\s+\||In file included|^\s+from " "$work/build.log" | tail -60; exit 1; }
 grep -E "Found CUDA|CUDA version|Caffe2: CUDA" "$work/build.log" | head -5 || true
 addon="$work/build/Release/latent_emulator.node"
 test -f "$addon"

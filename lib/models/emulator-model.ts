@@ -3,7 +3,7 @@
 // on one model run in order (a per-model queue; the C++ side also holds a lock).
 import type { Tensor as Batch } from '../data/types.js';
 import { emulateRollout, type Rollout, type RolloutOptions } from '../emulate/rollout.js';
-import type { NativeEmulator, NativeTensor, TrainStepResult, WeightsInfo } from '../native/addon-types.js';
+import type { NativeEmulator, NativeEmulatorOptimizerOptions, NativeTensor, TrainStepResult, WeightsInfo } from '../native/addon-types.js';
 import { native } from '../native/loader.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { isTensor, tensor } from '../tensor.js';
@@ -128,14 +128,18 @@ export abstract class EmulatorModel {
     this.model.setAutocast(precision);
   }
 
-  /** AdamW settings for the next training steps (resets the optimizer's moments). */
-  configureOptimizer(options: { lr?: number; beta1?: number; beta2?: number; eps?: number; weight_decay?: number; clip?: number }): void {
+  /** Optimizer settings (AdamW, or SOAP) for the next training steps (resets the optimizer's moments). */
+  configureOptimizer(options: NativeEmulatorOptimizerOptions): void {
     this.model.configureOptimizer(options);
   }
 
-  /** The training loss of a batch (random context masks), without gradients. */
-  loss(batch: EmulatorBatch): Promise<number> {
-    return this.run(() => this.model.loss(asNative(batch.state), optionalNative(batch.label)));
+  /**
+   * The training loss of a batch (random context masks), without gradients. With `seed`, the mask, time
+   * and noise are drawn from a generator seeded with it and libtorch's generators are left untouched: a
+   * reproducible validation loss that does not shift the training stream.
+   */
+  loss(batch: EmulatorBatch, options: { seed?: number } = {}): Promise<number> {
+    return this.run(() => this.model.loss(asNative(batch.state), optionalNative(batch.label), options.seed));
   }
 
   /** One whole step in C++: random context mask, loss, backward, clipping, AdamW; non-finite steps are skipped. */
@@ -152,7 +156,20 @@ export abstract class EmulatorModel {
     return this.run(() => this.model.saveWeights(path, metadata));
   }
 
-  /** Strict by default: missing, unexpected and mis-shaped keys are listed in one error. */
+  /**
+   * Weights plus everything exact resumption needs: optimizer moments and step counts (`optimizer.*`),
+   * trainer counters (`trainer.*`) and libtorch's generator state (`rng.*`); `metadata` is stored as given.
+   */
+  saveCheckpoint(path: string, metadata: Record<string, string> = {}): Promise<void> {
+    return this.run(() => this.model.saveCheckpoint(path, JSON.stringify(metadata)));
+  }
+
+  /** Restores what saveCheckpoint wrote (configure the optimizer first); returns its metadata. */
+  loadCheckpoint(path: string, options: { restoreRng?: boolean } = {}): Promise<Record<string, string>> {
+    return this.run(() => this.model.loadCheckpoint(path, options.restoreRng ?? true));
+  }
+
+  /** Strict by default: missing, unexpected and mis-shaped keys are listed in one error. Checkpoints load too (their training state is skipped). */
   loadWeights(path: string, options: { strict?: boolean } = {}): Promise<WeightsInfo> {
     return this.run(() => this.model.loadWeights(path, options.strict ?? true));
   }

@@ -146,11 +146,25 @@ export interface NativeRolloutOptions {
 }
 
 /** A latent emulator (native/js/denoiser_binding.cc): diffusion denoiser or surrogate, by the config's kind. */
+export interface NativeEmulatorOptimizerOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weight_decay?: number;
+  clip?: number;
+  optimizer?: 'adamw' | 'soap';
+  precondition_frequency?: number;
+  shampoo_beta?: number;
+  max_precond_dim?: number;
+}
+
 export interface NativeEmulator {
-  loss(state: NativeTensor, label: NativeTensor | undefined): Promise<number>;
+  /** With a seed: mask, time and noise from a generator seeded with it; the default generators are left as they were. */
+  loss(state: NativeTensor, label: NativeTensor | undefined, seed?: number): Promise<number>;
   trainStep(state: NativeTensor, label: NativeTensor | undefined, learningRate: number): Promise<TrainStepResult>;
   rollout(context: NativeTensor, label: NativeTensor | undefined, options: NativeRolloutOptions): Promise<{ states: NativeTensor; seconds: number; evaluations: number }>;
-  configureOptimizer(options: { lr?: number; beta1?: number; beta2?: number; eps?: number; weight_decay?: number; clip?: number }): void;
+  configureOptimizer(options: NativeEmulatorOptimizerOptions): void;
   setTraining(training: boolean): void;
   readonly training: boolean;
   /** The native config as JSON. */
@@ -161,6 +175,9 @@ export interface NativeEmulator {
   stateDictShapes(): Array<{ name: string; shape: number[]; dtype: Dtype }>;
   saveWeights(path: string, metadata: Record<string, string>): Promise<void>;
   loadWeights(path: string, strict: boolean): Promise<WeightsInfo>;
+  /** Weights, optimizer state, trainer counters and generator state(s) in one file; metadata as given (JSON object). */
+  saveCheckpoint(path: string, metadataJson: string): Promise<void>;
+  loadCheckpoint(path: string, restoreRng?: boolean): Promise<Record<string, string>>;
   toDevice(device: string): Promise<void>;
   readonly device: string;
   setAutocast(dtype: 'bfloat16' | 'float32'): void;

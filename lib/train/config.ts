@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseDatasetConfig, type DatasetConfig } from '../data/config.js';
 import { didYouMean } from '../data/errors.js';
 import { AutoencoderConfigSchema, type AutoencoderConfig } from '../models/autoencoder-config.js';
+import { ViTConfigSchema, type ViTConfig } from '../models/vit-config.js';
 import { readConfigFile } from '../util/config-file.js';
 
 export const OPTIMIZERS = ['adamw', 'soap'] as const;
@@ -70,8 +71,23 @@ export const ValidSchema = z
   })
   .strict();
 
+/** Emulator windows (spec §4.2): `length` states (n + 1) every `stride` steps of the cached trajectories. */
+export const TrajectorySchema = z
+  .object({
+    length: z.number().int().min(2).default(5),
+    stride: z.number().int().positive().default(4),
+  })
+  .strict();
+
 const DATASET_KEYS = ['name', 'physics', 'fields', 'augment', 'stride', 'include_filters', 'exclude_filters', 'root'];
 const TOP_KEYS = ['name', 'runs_dir', 'dataset', 'ae', 'optim', 'train', 'valid'];
+const EMULATOR_TOP_KEYS = ['name', 'runs_dir', 'ae_run', 'cache', 'denoiser', 'surrogate', 'optim', 'train', 'valid', 'trajectory'];
+
+/** What is trained: the run kind decides the sections a configuration has. */
+export type RunKind = 'ae' | 'diffusion' | 'surrogate';
+export type EmulatorRunKind = Exclude<RunKind, 'ae'>;
+/** The model section of an emulator run configuration. */
+export const modelSection = (kind: EmulatorRunKind): 'denoiser' | 'surrogate' => (kind === 'diffusion' ? 'denoiser' : 'surrogate');
 
 export interface AeRunConfig {
   /** Run name prefix. */
@@ -85,11 +101,37 @@ export interface AeRunConfig {
   valid: z.infer<typeof ValidSchema>;
 }
 
+/**
+ * A latent emulator run (train-diffusion / train-surrogate): windows of the latent cache that an
+ * autoencoder run wrote (`<ae_run>/cache/<physics>/<split>/`, see cache-latents), a denoiser or
+ * surrogate ViT (`model`, stored under `denoiser:` or `surrogate:` in YAML), optimizer and schedule.
+ */
+export interface EmulatorRunConfig {
+  kind: EmulatorRunKind;
+  name: string;
+  /** Where run directories go (default runs/diffusion or runs/surrogate). */
+  runs_dir: string;
+  /** The autoencoder run directory whose latent cache is trained on. */
+  ae_run: string;
+  /** The cache directory (default `<ae_run>/cache`). */
+  cache: string | null;
+  /** The ViT; the data-dependent keys (channels, label_features, spatial, spatial_shape) come from the cache,
+   *  and when given must agree with it. */
+  model: EmulatorModelConfig;
+  optim: z.infer<typeof OptimSchema>;
+  train: z.infer<typeof TrainSchema>;
+  valid: z.infer<typeof ValidSchema>;
+  trajectory: z.infer<typeof TrajectorySchema>;
+}
+
+/** A ViT configuration whose spatial rank may be left to the data. */
+export type EmulatorModelConfig = Omit<ViTConfig, 'spatial'> & { spatial?: 1 | 2 | 3 };
+
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Families whose sections may be given as preset names. */
-const FAMILIES: Record<string, string> = { dataset: 'dataset', ae: 'ae', optim: 'optim' };
+const FAMILIES: Record<string, string> = { dataset: 'dataset', ae: 'ae', optim: 'optim', denoiser: 'denoiser', surrogate: 'surrogate' };
 
 function expandSection(section: string, value: unknown): unknown {
   if (typeof value === 'string' && FAMILIES[section]) return structuredClone(readConfigFile(FAMILIES[section]!, value).raw);
@@ -117,13 +159,13 @@ export function parseOverrides(args: readonly string[]): Array<[string[], unknow
  * The raw composed configuration: the base preset (configs/train/<base>.yaml or a YAML path), section
  * presets expanded, overrides applied in order. Not validated yet (see resolveAeConfig).
  */
-export function composeConfig(base: string | Obj, overrides: readonly string[] = []): Obj {
+export function composeConfig(base: string | Obj, overrides: readonly string[] = [], kind: RunKind = 'ae'): Obj {
   const raw = typeof base === 'string' ? readConfigFile('train', base).raw : structuredClone(base);
   if (!isObj(raw)) throw new Error(`train configuration ${String(base)}: expected a mapping at the top level`);
   const config: Obj = {};
   for (const [k, v] of Object.entries(raw)) config[k] = expandSection(k, v);
   for (const [path, value] of parseOverrides(overrides)) {
-    checkPath(path);
+    checkPath(path, kind);
     if (path.length === 1) {
       const previous = config[path[0]!];
       const next = expandSection(path[0]!, value);
@@ -155,25 +197,41 @@ function sectionKeys(section: string): string[] | undefined {
       return Object.keys(TrainSchema.shape);
     case 'valid':
       return Object.keys(ValidSchema.shape);
+    case 'trajectory':
+      return Object.keys(TrajectorySchema.shape);
+    case 'denoiser':
+    case 'surrogate':
+      return Object.keys((ViTConfigSchema as unknown as z.ZodObject).shape);
     default:
       return undefined;
   }
 }
 
+function topKeys(kind: RunKind): string[] {
+  if (kind === 'ae') return TOP_KEYS;
+  const other = modelSection(kind === 'diffusion' ? 'surrogate' : 'diffusion');
+  return EMULATOR_TOP_KEYS.filter((k) => k !== other);
+}
+
 /** Unknown top-level or section keys → an error with the nearest valid dotted key. */
-function checkPath(path: string[]): void {
+function checkPath(path: string[], kind: RunKind = 'ae'): void {
   const [top, key] = path;
-  if (!TOP_KEYS.includes(top!)) throw new Error(`unknown key '${path.join('.')}'${didYouMean(top!, TOP_KEYS)}`);
+  const tops = topKeys(kind);
+  if (!tops.includes(top!)) {
+    if (kind !== 'ae' && (top === 'denoiser' || top === 'surrogate'))
+      throw new Error(`'${top}' is the model of a ${top === 'denoiser' ? 'diffusion' : 'surrogate'} run; this is a ${kind} run (use train-${top === 'denoiser' ? 'diffusion' : 'surrogate'}, or the '${modelSection(kind)}' section)`);
+    throw new Error(`unknown key '${path.join('.')}'${didYouMean(top!, tops)}`);
+  }
   if (key === undefined) return;
   const keys = sectionKeys(top!);
   if (!keys) throw new Error(`'${top}' is a plain value, not a section ('${path.join('.')}')`);
   if (!keys.includes(key)) throw new Error(`unknown key '${top}.${key}'${didYouMean(key, keys).replace("'", `'${top}.`)}`);
 }
 
-function checkKeys(config: Obj): void {
+function checkKeys(config: Obj, kind: RunKind = 'ae'): void {
   for (const [top, value] of Object.entries(config)) {
-    checkPath([top]);
-    if (isObj(value) && sectionKeys(top)) for (const k of Object.keys(value)) checkPath([top, k]);
+    checkPath([top], kind);
+    if (isObj(value) && sectionKeys(top)) for (const k of Object.keys(value)) checkPath([top, k], kind);
   }
 }
 
@@ -216,4 +274,66 @@ export function configYaml(config: AeRunConfig): string {
 export function readRunConfig(path: string): AeRunConfig {
   if (!existsSync(path)) throw new Error(`${path}: no run configuration`);
   return resolveAeConfig(readConfigFile('train', path).raw as Obj, path);
+}
+
+// ---- latent emulator runs (train-diffusion, train-surrogate) ----
+
+/** Keys of the ViT section that come from the latent cache; given explicitly, they must agree with it. */
+export const DATA_KEYS = ['channels', 'label_features', 'spatial', 'spatial_shape'] as const;
+
+/** Validates a composed emulator configuration (see emulatorRunConfig). */
+export function resolveEmulatorConfig(raw: Obj, kind: EmulatorRunKind, source = 'train configuration'): EmulatorRunConfig {
+  checkKeys(raw, kind);
+  const section = modelSection(kind);
+  for (const s of [section, 'optim', 'train', 'valid']) {
+    if (!isObj(raw[s])) throw new Error(`${source}: section '${s}' is missing (or not a mapping)`);
+  }
+  const zodIssue = (name: string, error: z.ZodError) =>
+    new Error(`${source}: ${error.issues.map((i) => `${[name, ...i.path].join('.')}: ${i.message}`).join('; ')}`);
+  const parse = <T extends z.ZodType>(name: string, schema: T, value: unknown = raw[name]): z.infer<T> => {
+    const r = schema.safeParse(value);
+    if (!r.success) throw zodIssue(name, r.error);
+    return r.data;
+  };
+  const optim = parse('optim', OptimSchema);
+  const train = parse('train', TrainSchema);
+  const valid = parse('valid', ValidSchema);
+  const trajectory = parse('trajectory', TrajectorySchema, raw.trajectory ?? {});
+  const modelRaw = raw[section] as Obj;
+  if (modelRaw.window !== undefined && modelRaw.window !== trajectory.length)
+    throw new Error(`${source}: ${section}.window = ${String(modelRaw.window)} but trajectory.length = ${trajectory.length} (they are the same thing; set trajectory.length)`);
+  const parsed = parse(section, ViTConfigSchema as unknown as z.ZodObject, { ...modelRaw, window: trajectory.length }) as ViTConfig;
+  // `spatial` has a schema default (2); left unset, the cache decides.
+  const { spatial, ...rest } = parsed;
+  const model: EmulatorModelConfig = modelRaw.spatial === undefined ? rest : { ...rest, spatial };
+  if (train.batch_size % train.accumulate !== 0) throw new Error(`${source}: train.batch_size ${train.batch_size} is not a multiple of train.accumulate ${train.accumulate}`);
+  const ae_run = raw.ae_run;
+  if (typeof ae_run !== 'string' || ae_run === '') throw new Error(`${source}: ae_run must be the autoencoder run directory whose latent cache to train on (ae_run=runs/ae/NAME)`);
+  const cache = raw.cache;
+  if (cache !== undefined && cache !== null && (typeof cache !== 'string' || cache === '')) throw new Error(`${source}: cache must be a directory (default <ae_run>/cache)`);
+  const name = typeof raw.name === 'string' && raw.name ? raw.name : `${kind}_${model.name ?? 'vit'}`;
+  const runs_dir = typeof raw.runs_dir === 'string' && raw.runs_dir ? raw.runs_dir : `runs/${kind}`;
+  return { kind, name, runs_dir, ae_run, cache: (cache as string | undefined) ?? null, model, optim, train, valid, trajectory };
+}
+
+/** Preset (configs/train/<base>.yaml, default `diffusion` / `surrogate`) + overrides → validated emulator configuration. */
+export function emulatorRunConfig(kind: EmulatorRunKind, base: string | Obj = kind, overrides: readonly string[] = []): EmulatorRunConfig {
+  return resolveEmulatorConfig(composeConfig(base, overrides, kind), kind, typeof base === 'string' ? `train preset '${base}'` : 'train configuration');
+}
+
+/** The resolved emulator configuration as saved in a run directory (the model under `denoiser:` / `surrogate:`). */
+export function emulatorConfigYaml(config: EmulatorRunConfig): string {
+  const { kind, model, ...rest } = config;
+  const { name, runs_dir, ae_run, cache, optim, train, valid, trajectory } = rest;
+  return stringify({ name, runs_dir, ae_run, cache, [modelSection(kind)]: model, optim, train, valid, trajectory });
+}
+
+/** Reads an emulator run's saved configuration; the kind follows from its model section. */
+export function readEmulatorRunConfig(path: string): EmulatorRunConfig {
+  if (!existsSync(path)) throw new Error(`${path}: no run configuration`);
+  const raw = readConfigFile('train', path).raw as Obj;
+  if (!isObj(raw)) throw new Error(`${path}: expected a mapping`);
+  const kind: EmulatorRunKind | undefined = isObj(raw.denoiser) ? 'diffusion' : isObj(raw.surrogate) ? 'surrogate' : undefined;
+  if (!kind) throw new Error(`${path}: not an emulator run configuration (no denoiser or surrogate section)`);
+  return resolveEmulatorConfig(raw, kind, path);
 }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "core/async.h"
 #include "core/tensor_bridge.h"
@@ -142,6 +143,35 @@ at::Tensor CheckLabel(const Napi::Value& v, const EmulatorConfig& c, int64_t bat
 // Public (B, T, C, *S) → model (B, C, T, *S) float32 on the device.
 at::Tensor ToModel(const at::Tensor& x, const at::Device& device) { return x.to(device, at::kFloat).transpose(1, 2).contiguous(); }
 
+// Checkpoint files hold the weights under their state-dict keys plus training state under reserved
+// prefixes (as the autoencoder's); weights loaders skip the latter.
+bool Reserved(const std::string& name) {
+  for (const char* p : {"optimizer.", "ema.", "rng.", "trainer."})
+    if (name.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+NamedTensors WeightsOnly(const NamedTensors& tensors) {
+  NamedTensors out;
+  for (const auto& entry : tensors)
+    if (!Reserved(entry.first)) out.push_back(entry);
+  return out;
+}
+
+Metadata ParseMetadata(Napi::Env env, const std::string& text) {
+  Metadata metadata;
+  auto parsed = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>()({Napi::String::New(env, text)});
+  if (parsed.IsObject()) {
+    auto object = parsed.As<Napi::Object>();
+    auto keys = object.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      std::string key = keys.Get(i).ToString().Utf8Value();
+      if (key != "config" && key != "format") metadata.emplace_back(key, object.Get(key).ToString().Utf8Value());
+    }
+  }
+  return metadata;
+}
+
 struct RolloutResult {
   at::Tensor states;
   double seconds = 0;
@@ -164,6 +194,8 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
                                          InstanceMethod<&JsEmulator::StateDictShapes>("stateDictShapes"),
                                          InstanceMethod<&JsEmulator::SaveWeights>("saveWeights"),
                                          InstanceMethod<&JsEmulator::LoadWeights>("loadWeights"),
+                                         InstanceMethod<&JsEmulator::SaveCheckpoint>("saveCheckpoint"),
+                                         InstanceMethod<&JsEmulator::LoadCheckpoint>("loadCheckpoint"),
                                          InstanceMethod<&JsEmulator::ToDevice>("toDevice"),
                                          InstanceAccessor<&JsEmulator::DeviceName>("device"),
                                          InstanceMethod<&JsEmulator::SetAutocast>("setAutocast"),
@@ -203,15 +235,40 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
   Napi::Value Loss(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     at::Tensor x, label;
-    Guard(env, Name("loss"), [&]() -> Napi::Value { ReadBatch(info, x, label); return env.Undefined(); });
+    // loss(state, label, seed?): with a seed, the random mask, time and noise come from a generator seeded
+    // with it, and libtorch's default generators are restored afterwards (a reproducible validation loss
+    // that leaves the training stream untouched).
+    std::optional<uint64_t> seed;
+    Guard(env, Name("loss"), [&]() -> Napi::Value {
+      ReadBatch(info, x, label);
+      if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
+        const double v = NumberArg(info, 2, "seed");
+        if (!(v >= 0) || v != std::floor(v)) throw std::invalid_argument("seed must be a non-negative integer");
+        seed = uint64_t(v);
+      }
+      return env.Undefined();
+    });
     StatePtr s = state_;
     return RunAsync<double>(
         env, Name("loss"),
-        [s, x, label]() {
+        [s, x, label, seed]() {
           std::lock_guard<std::mutex> lock(s->mutex);
-          c10::InferenceMode inference;
-          AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
-          return s->loss(ToModel(x, s->device), label.defined() ? label.to(s->device, at::kFloat) : label).item<double>();
+          NamedTensors saved;
+          if (seed) {
+            saved = rngState(s->device);
+            torch::manual_seed(*seed);
+          }
+          double value = 0;
+          try {
+            c10::InferenceMode inference;
+            AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
+            value = s->loss(ToModel(x, s->device), label.defined() ? label.to(s->device, at::kFloat) : label).item<double>();
+          } catch (...) {
+            if (seed) setRngState(saved);
+            throw;
+          }
+          if (seed) setRngState(saved);
+          return value;
         },
         [](Napi::Env env, double& v) -> Napi::Value { return Napi::Number::New(env, v); }, {info[0]});
   }
@@ -339,6 +396,11 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
       o.eps = Num(options, "eps", o.eps);
       o.weight_decay = Num(options, "weight_decay", o.weight_decay);
       o.clip = Num(options, "clip", o.clip);
+      o.optimizer = Str(options, "optimizer", o.optimizer);
+      if (o.optimizer != "adamw" && o.optimizer != "soap") throw std::invalid_argument("optimizer must be adamw or soap, got " + o.optimizer);
+      o.precondition_frequency = Int(options, "precondition_frequency", o.precondition_frequency);
+      o.shampoo_beta = Num(options, "shampoo_beta", o.shampoo_beta);
+      o.max_precond_dim = Int(options, "max_precond_dim", o.max_precond_dim);
       state_->trainer.reset();
       return info.Env().Undefined();
     });
@@ -432,7 +494,7 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
         [s, path, strict]() {
           Safetensors file = loadSafetensors(path);
           std::lock_guard<std::mutex> lock(s->mutex);
-          LoadReport report = loadStateDict(*s->module, file.tensors, strict);
+          LoadReport report = loadStateDict(*s->module, WeightsOnly(file.tensors), strict);
           s->trainer.reset();
           return Loaded{file.metadata, report};
         },
@@ -448,6 +510,61 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
           out.Set("metadata", metadata);
           out.Set("missing", list(loaded.second.missing));
           out.Set("unexpected", list(loaded.second.unexpected));
+          return out;
+        });
+  }
+
+  // saveCheckpoint(path, metadataJson): weights, optimizer moments and step counts, trainer counters and
+  // the generator state(s) in one safetensors file (the autoencoder's layout), for exact resumption.
+  Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path, metadataText;
+    Guard(env, Name("saveCheckpoint"), [&]() -> Napi::Value {
+      path = StringArg(info, 0, "path");
+      metadataText = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
+      return env.Undefined();
+    });
+    Metadata metadata = ParseMetadata(env, metadataText);
+    StatePtr s = state_;
+    metadata.emplace_back("config", s->config.toJson());
+    metadata.emplace_back("format", "latent-emulator/checkpoint/1");
+    return RunAsync<bool>(
+        env, Name("saveCheckpoint") + "(" + path + ")",
+        [s, path, metadata]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          NamedTensors tensors = stateDict(*s->module);
+          for (auto& entry : s->trainerOrNew().exportState()) tensors.push_back(std::move(entry));
+          for (auto& entry : rngState(s->device)) tensors.push_back(std::move(entry));
+          saveSafetensors(path, tensors, metadata);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  }
+
+  // loadCheckpoint(path, restoreRng = true) → metadata: everything saveCheckpoint wrote, checked strictly
+  // (weights and optimizer state) against this model before anything changes.
+  Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path;
+    Guard(env, Name("loadCheckpoint"), [&]() -> Napi::Value { path = StringArg(info, 0, "path"); return env.Undefined(); });
+    const bool restoreRng = info.Length() < 2 || info[1].ToBoolean();
+    StatePtr s = state_;
+    return RunAsync<Metadata>(
+        env, Name("loadCheckpoint") + "(" + path + ")",
+        [s, path, restoreRng]() {
+          Safetensors file = loadSafetensors(path);
+          std::lock_guard<std::mutex> lock(s->mutex);
+          // A fresh trainer validates the optimizer state before the weights are touched.
+          auto trainer = std::make_unique<Trainer>(s->module, s->trainerOptions);
+          trainer->importState(file.tensors);
+          loadStateDict(*s->module, WeightsOnly(file.tensors), /*strict=*/true);
+          s->trainer = std::move(trainer);
+          if (restoreRng) setRngState(file.tensors);
+          return file.metadata;
+        },
+        [](Napi::Env env, Metadata& metadata) -> Napi::Value {
+          auto out = Napi::Object::New(env);
+          for (const auto& [k, v] : metadata) out.Set(k, v);
           return out;
         });
   }

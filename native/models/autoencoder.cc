@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/config_fields.h"
 #include "io/json.h"
 
 namespace latent {
@@ -49,49 +50,7 @@ DCOptions AutoencoderConfig::decoderOptions() const {
 
 namespace {
 
-std::string intList(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-std::string number(double x) {
-  std::ostringstream os;
-  os.precision(17);
-  os << x;
-  return os.str();
-}
-
-[[noreturn]] void badField(const std::string& key, const char* what) {
-  throw std::invalid_argument("autoencoder config: \"" + key + "\" must be " + what);
-}
-
-int64_t asInt(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::Number || !v.is_integer) badField(key, "an integer");
-  return v.integer;
-}
-
-double asNumber(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::Number) badField(key, "a number");
-  return v.number;
-}
-
-bool asBool(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::Bool) badField(key, "a boolean");
-  return v.boolean;
-}
-
-std::string asString(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::String) badField(key, "a string");
-  return v.string;
-}
-
-std::vector<int64_t> asIntList(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::Array) badField(key, "an array of integers");
-  std::vector<int64_t> out;
-  for (const auto& e : v.array) out.push_back(asInt(e, key));
-  return out;
-}
+const json::FieldReader field("autoencoder config");
 
 }  // namespace
 
@@ -101,14 +60,14 @@ std::string AutoencoderConfig::toJson() const {
     heads += (it == attention_heads.begin() ? "\"" : ",\"") + std::to_string(it->first) + "\":" + std::to_string(it->second);
   heads += "}";
   return std::string("{") + "\"pix_channels\":" + std::to_string(pix_channels) +
-         ",\"lat_channels\":" + std::to_string(lat_channels) + ",\"hid_channels\":" + intList(hid_channels) +
-         ",\"hid_blocks\":" + intList(hid_blocks) + ",\"kernel_size\":" + std::to_string(kernel_size) +
+         ",\"lat_channels\":" + std::to_string(lat_channels) + ",\"hid_channels\":" + json::formatIntList(hid_channels) +
+         ",\"hid_blocks\":" + json::formatIntList(hid_blocks) + ",\"kernel_size\":" + std::to_string(kernel_size) +
          ",\"stride\":" + std::to_string(stride) + ",\"pixel_shuffle\":" + (pixel_shuffle ? "true" : "false") +
-         ",\"identity_init\":" + (identity_init ? "true" : "false") + ",\"dropout\":" + number(dropout) +
+         ",\"identity_init\":" + (identity_init ? "true" : "false") + ",\"dropout\":" + json::formatNumber(dropout) +
          ",\"attention_heads\":" + heads + ",\"periodic\":" + (periodic ? "true" : "false") +
          ",\"spatial\":" + std::to_string(spatial) + ",\"saturation\":" + json::quote(saturation) +
-         ",\"noise\":" + number(noise) + ",\"loss\":" + json::quote(loss) +
-         ",\"similarity_weight\":" + number(similarity_weight) + "}";
+         ",\"noise\":" + json::formatNumber(noise) + ",\"loss\":" + json::quote(loss) +
+         ",\"similarity_weight\":" + json::formatNumber(similarity_weight) + "}";
 }
 
 AutoencoderConfig AutoencoderConfig::fromJson(const std::string& text) {
@@ -121,29 +80,29 @@ AutoencoderConfig AutoencoderConfig::fromJson(const std::string& text) {
   if (root.type != json::Value::Type::Object) throw std::invalid_argument("autoencoder config: not a JSON object");
   AutoencoderConfig c;
   for (const auto& [key, v] : root.object) {
-    if (key == "pix_channels") c.pix_channels = asInt(v, key);
-    else if (key == "lat_channels") c.lat_channels = asInt(v, key);
-    else if (key == "hid_channels") c.hid_channels = asIntList(v, key);
-    else if (key == "hid_blocks") c.hid_blocks = asIntList(v, key);
-    else if (key == "kernel_size") c.kernel_size = asInt(v, key);
-    else if (key == "stride") c.stride = asInt(v, key);
-    else if (key == "pixel_shuffle") c.pixel_shuffle = asBool(v, key);
-    else if (key == "identity_init") c.identity_init = asBool(v, key);
-    else if (key == "dropout") c.dropout = asNumber(v, key);
-    else if (key == "periodic") c.periodic = asBool(v, key);
-    else if (key == "spatial") c.spatial = int(asInt(v, key));
-    else if (key == "saturation") c.saturation = asString(v, key);
-    else if (key == "noise") c.noise = asNumber(v, key);
-    else if (key == "loss") c.loss = asString(v, key);
-    else if (key == "similarity_weight") c.similarity_weight = asNumber(v, key);
+    if (key == "pix_channels") c.pix_channels = field.integer(v, key);
+    else if (key == "lat_channels") c.lat_channels = field.integer(v, key);
+    else if (key == "hid_channels") c.hid_channels = field.integers(v, key);
+    else if (key == "hid_blocks") c.hid_blocks = field.integers(v, key);
+    else if (key == "kernel_size") c.kernel_size = field.integer(v, key);
+    else if (key == "stride") c.stride = field.integer(v, key);
+    else if (key == "pixel_shuffle") c.pixel_shuffle = field.boolean(v, key);
+    else if (key == "identity_init") c.identity_init = field.boolean(v, key);
+    else if (key == "dropout") c.dropout = field.number(v, key);
+    else if (key == "periodic") c.periodic = field.boolean(v, key);
+    else if (key == "spatial") c.spatial = int(field.integer(v, key));
+    else if (key == "saturation") c.saturation = field.string(v, key);
+    else if (key == "noise") c.noise = field.number(v, key);
+    else if (key == "loss") c.loss = field.string(v, key);
+    else if (key == "similarity_weight") c.similarity_weight = field.number(v, key);
     else if (key == "attention_heads") {
-      if (v.type != json::Value::Type::Object) badField(key, "an object {level: heads}");
+      if (v.type != json::Value::Type::Object) field.fail(key, "an object {level: heads}");
       c.attention_heads.clear();
       for (const auto& [level, heads] : v.object) {
         char* end = nullptr;
         long long l = std::strtoll(level.c_str(), &end, 10);
-        if (level.empty() || *end != '\0') badField(key, "keyed by level numbers");
-        c.attention_heads[l] = asInt(heads, key);
+        if (level.empty() || *end != '\0') field.fail(key, "keyed by level numbers");
+        c.attention_heads[l] = field.integer(heads, key);
       }
     } else {
       throw std::invalid_argument("autoencoder config: unknown key \"" + key + "\"");

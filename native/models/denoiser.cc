@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/config_fields.h"
 #include "io/json.h"
 
 namespace latent {
@@ -59,66 +60,23 @@ ViTOptions EmulatorConfig::vitOptions() const {
 
 namespace {
 
-std::string intList(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-std::string number(double x) {
-  std::ostringstream os;
-  os.precision(17);
-  os << x;
-  return os.str();
-}
-
-[[noreturn]] void badField(const std::string& key, const char* what) {
-  throw std::invalid_argument("emulator config: \"" + key + "\" must be " + what);
-}
-
-int64_t asInt(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::Number || !v.is_integer) badField(key, "an integer");
-  return v.integer;
-}
-
-double asNumber(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::Number) badField(key, "a number");
-  return v.number;
-}
-
-bool asBool(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::Bool) badField(key, "a boolean");
-  return v.boolean;
-}
-
-std::string asString(const json::Value& v, const std::string& key) {
-  if (v.type != json::Value::Type::String) badField(key, "a string");
-  return v.string;
-}
-
-std::vector<int64_t> asIntList(const json::Value& v, const std::string& key) {
-  if (v.type == json::Value::Type::Null) return {};
-  if (v.type != json::Value::Type::Array) badField(key, "an array of integers");
-  std::vector<int64_t> out;
-  for (const auto& e : v.array) out.push_back(asInt(e, key));
-  return out;
-}
+const json::FieldReader field("emulator config");
 
 }  // namespace
 
 std::string EmulatorConfig::toJson() const {
   return std::string("{") + "\"kind\":" + json::quote(kind) + ",\"channels\":" + std::to_string(channels) +
          ",\"label_features\":" + std::to_string(label_features) + ",\"spatial\":" + std::to_string(spatial) +
-         ",\"spatial_shape\":" + intList(spatial_shape) + ",\"window\":" + std::to_string(window) +
+         ",\"spatial_shape\":" + json::formatIntList(spatial_shape) + ",\"window\":" + std::to_string(window) +
          ",\"hid_channels\":" + std::to_string(hid_channels) + ",\"hid_blocks\":" + std::to_string(hid_blocks) +
          ",\"attention_heads\":" + std::to_string(attention_heads) + ",\"ffn_factor\":" + std::to_string(ffn_factor) +
-         ",\"emb_features\":" + std::to_string(emb_features) + ",\"patch_size\":" + intList(patch_size) +
-         ",\"dropout\":" + number(dropout) + ",\"qk_norm\":" + (qk_norm ? "true" : "false") +
+         ",\"emb_features\":" + std::to_string(emb_features) + ",\"patch_size\":" + json::formatIntList(patch_size) +
+         ",\"dropout\":" + json::formatNumber(dropout) + ",\"qk_norm\":" + (qk_norm ? "true" : "false") +
          ",\"rope\":" + (rope ? "true" : "false") + ",\"schedule\":" + json::quote(schedule) +
-         ",\"sigma_min\":" + number(sigma_min) + ",\"sigma_max\":" + number(sigma_max) +
-         ",\"schedule_scale\":" + number(schedule_scale) + ",\"schedule_shift\":" + number(schedule_shift) +
-         ",\"time_prior\":" + json::quote(time_prior) + ",\"prior_a\":" + number(prior_a) + ",\"prior_b\":" + number(prior_b) +
-         ",\"context_rate\":" + number(context_rate) + ",\"forward_probability\":" + number(forward_probability) + "}";
+         ",\"sigma_min\":" + json::formatNumber(sigma_min) + ",\"sigma_max\":" + json::formatNumber(sigma_max) +
+         ",\"schedule_scale\":" + json::formatNumber(schedule_scale) + ",\"schedule_shift\":" + json::formatNumber(schedule_shift) +
+         ",\"time_prior\":" + json::quote(time_prior) + ",\"prior_a\":" + json::formatNumber(prior_a) + ",\"prior_b\":" + json::formatNumber(prior_b) +
+         ",\"context_rate\":" + json::formatNumber(context_rate) + ",\"forward_probability\":" + json::formatNumber(forward_probability) + "}";
 }
 
 EmulatorConfig EmulatorConfig::fromJson(const std::string& text) {
@@ -131,31 +89,31 @@ EmulatorConfig EmulatorConfig::fromJson(const std::string& text) {
   if (root.type != json::Value::Type::Object) throw std::invalid_argument("emulator config: not a JSON object");
   EmulatorConfig c;
   for (const auto& [key, v] : root.object) {
-    if (key == "kind") c.kind = asString(v, key);
-    else if (key == "channels") c.channels = asInt(v, key);
-    else if (key == "label_features") c.label_features = asInt(v, key);
-    else if (key == "spatial") c.spatial = int(asInt(v, key));
-    else if (key == "spatial_shape") c.spatial_shape = asIntList(v, key);
-    else if (key == "window") c.window = asInt(v, key);
-    else if (key == "hid_channels") c.hid_channels = asInt(v, key);
-    else if (key == "hid_blocks") c.hid_blocks = asInt(v, key);
-    else if (key == "attention_heads") c.attention_heads = asInt(v, key);
-    else if (key == "ffn_factor") c.ffn_factor = asInt(v, key);
-    else if (key == "emb_features") c.emb_features = asInt(v, key);
-    else if (key == "patch_size") c.patch_size = asIntList(v, key);
-    else if (key == "dropout") c.dropout = asNumber(v, key);
-    else if (key == "qk_norm") c.qk_norm = asBool(v, key);
-    else if (key == "rope") c.rope = asBool(v, key);
-    else if (key == "schedule") c.schedule = asString(v, key);
-    else if (key == "sigma_min") c.sigma_min = asNumber(v, key);
-    else if (key == "sigma_max") c.sigma_max = asNumber(v, key);
-    else if (key == "schedule_scale") c.schedule_scale = asNumber(v, key);
-    else if (key == "schedule_shift") c.schedule_shift = asNumber(v, key);
-    else if (key == "time_prior") c.time_prior = asString(v, key);
-    else if (key == "prior_a") c.prior_a = asNumber(v, key);
-    else if (key == "prior_b") c.prior_b = asNumber(v, key);
-    else if (key == "context_rate") c.context_rate = asNumber(v, key);
-    else if (key == "forward_probability") c.forward_probability = asNumber(v, key);
+    if (key == "kind") c.kind = field.string(v, key);
+    else if (key == "channels") c.channels = field.integer(v, key);
+    else if (key == "label_features") c.label_features = field.integer(v, key);
+    else if (key == "spatial") c.spatial = int(field.integer(v, key));
+    else if (key == "spatial_shape") c.spatial_shape = field.integers(v, key, true);
+    else if (key == "window") c.window = field.integer(v, key);
+    else if (key == "hid_channels") c.hid_channels = field.integer(v, key);
+    else if (key == "hid_blocks") c.hid_blocks = field.integer(v, key);
+    else if (key == "attention_heads") c.attention_heads = field.integer(v, key);
+    else if (key == "ffn_factor") c.ffn_factor = field.integer(v, key);
+    else if (key == "emb_features") c.emb_features = field.integer(v, key);
+    else if (key == "patch_size") c.patch_size = field.integers(v, key, true);
+    else if (key == "dropout") c.dropout = field.number(v, key);
+    else if (key == "qk_norm") c.qk_norm = field.boolean(v, key);
+    else if (key == "rope") c.rope = field.boolean(v, key);
+    else if (key == "schedule") c.schedule = field.string(v, key);
+    else if (key == "sigma_min") c.sigma_min = field.number(v, key);
+    else if (key == "sigma_max") c.sigma_max = field.number(v, key);
+    else if (key == "schedule_scale") c.schedule_scale = field.number(v, key);
+    else if (key == "schedule_shift") c.schedule_shift = field.number(v, key);
+    else if (key == "time_prior") c.time_prior = field.string(v, key);
+    else if (key == "prior_a") c.prior_a = field.number(v, key);
+    else if (key == "prior_b") c.prior_b = field.number(v, key);
+    else if (key == "context_rate") c.context_rate = field.number(v, key);
+    else if (key == "forward_probability") c.forward_probability = field.number(v, key);
     else throw std::invalid_argument("emulator config: unknown key \"" + key + "\"");
   }
   c.validate();

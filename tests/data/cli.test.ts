@@ -1,29 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main.js';
 import { tempDir, writeToyWell } from './fixtures.js';
+import { runCli } from '../run-cli.js';
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup);
 
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
-  let out = '';
-  let err = '';
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof stdout;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof stderr;
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'latent-emulator', ...args]);
-    return { out, err, code: process.exitCode };
-  } finally {
-    process.exitCode = before;
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
+const run = runCli;
 
 test('inspect prints the structure, as text or JSON', async () => {
   const path = join(dir, 'toy.hdf5');

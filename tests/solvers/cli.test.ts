@@ -3,8 +3,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main.js';
 import { getNumThreads, setNumThreads } from '../../lib/runtime.js';
+import { runCli } from '../run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'le-generate-cli-'));
 let threads = 1;
@@ -17,24 +17,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
-  let out = '';
-  let err = '';
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof stdout;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof stderr;
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'latent-emulator', ...args]);
-    return { out, err, code: process.exitCode };
-  } finally {
-    process.exitCode = before;
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
+const run = runCli;
 
 test('generate euler_multi_quadrants writes every split, then keeps the files', async () => {
   const args = ['generate', 'euler_multi_quadrants', '--bc', 'periodic', '--resolution', '8', '--trajectories', '3', '--steps', '2', '--gamma', '1.76', '--root', dir];

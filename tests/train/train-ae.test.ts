@@ -5,7 +5,6 @@ import { join } from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { main } from '../../lib/cli/main.js';
 import { LatentCacheFile } from '../../lib/data/latent-cache.js';
 import { readSafetensors } from '../../lib/io/safetensors.js';
 import { cacheLatents } from '../../lib/train/cache-latents.js';
@@ -14,6 +13,7 @@ import { trainAutoencoder } from '../../lib/train/train-ae.js';
 import { Autoencoder } from '../../lib/models/autoencoder.js';
 import { WellDataset } from '../../lib/data/dataset.js';
 import { tempDir, TINY_AE, WAVES, wavesRun, writeWaves } from './fixtures.js';
+import { runCli } from '../run-cli.js';
 
 let root: string;
 let cleanup: () => void;
@@ -166,24 +166,7 @@ describe('convergence and latent caching', () => {
   });
 });
 
-async function cli(...args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
-  let out = '';
-  let err = '';
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stdout.write = ((t: string | Uint8Array) => ((out += String(t)), true)) as typeof stdout;
-  process.stderr.write = ((t: string | Uint8Array) => ((err += String(t)), true)) as typeof stderr;
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'latent-emulator', ...args]);
-    return { out, err, code: process.exitCode };
-  } finally {
-    process.exitCode = before;
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
+const cli = runCli;
 
 test('CLI: train-ae with a preset file and overrides, dry runs, errors, then cache-latents', async () => {
   const preset = join(root, 'waves_run.yaml');

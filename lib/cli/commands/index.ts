@@ -10,9 +10,11 @@ import { register as inspect } from './inspect.js';
 import { register as libtorch } from './libtorch.js';
 import { register as stats } from './stats.js';
 import { register as trainAe } from './train-ae.js';
+import { register as trainDiffusion } from './train-diffusion.js';
+import { register as trainSurrogate } from './train-surrogate.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents];
+const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents, trainDiffusion, trainSurrogate];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

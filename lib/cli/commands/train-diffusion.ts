@@ -1,0 +1,73 @@
+// `latent-emulator train-diffusion [key=value ...]`: train a latent diffusion emulator on an autoencoder
+// run's latent cache, from a preset (configs/train/diffusion.yaml by default, or --config) with overrides:
+//   latent-emulator train-diffusion --config diffusion_cpu ae_run=runs/ae/NAME denoiser=vit_small optim.learning_rate=3e-4
+// `--resume RUN` continues a run from its last good checkpoint. Ctrl-C saves and stops; a second one quits.
+// train-surrogate (train-surrogate.ts) is the same command for the deterministic neural solver.
+import type { Command } from 'commander';
+
+import { emulatorConfigYaml, emulatorRunConfig, modelSection, type EmulatorRunKind } from '../../train/config.js';
+import { checkEmulatorRun, trainEmulator } from '../../train/train-emulator.js';
+
+interface Flags {
+  config: string;
+  resume?: string;
+  runDir?: string;
+  dryRun?: boolean;
+  progress?: 'auto' | 'bar' | 'lines' | 'none';
+}
+
+/** Registers `train-diffusion` or `train-surrogate`. */
+export function registerEmulatorCommand(program: Command, kind: EmulatorRunKind): void {
+  const section = modelSection(kind);
+  program
+    .command(`train-${kind}`)
+    .description(`train a latent ${kind === 'diffusion' ? 'diffusion emulator (denoiser)' : 'neural solver (surrogate)'} on an autoencoder run's latent cache (config preset + key=value overrides); resumable`)
+    .argument('[overrides...]', `key=value overrides: ae_run=DIR, ${section}=PRESET, optim.learning_rate=1e-4, trajectory.stride=4, ...`)
+    .option('--config <preset>', 'base preset in configs/train/ or a YAML file', kind)
+    .option('--resume <run>', 'continue the run in this directory')
+    .option('--run-dir <dir>', 'exact directory for a new run')
+    .option('--dry-run', 'check the configuration and the latent cache, print the resolved configuration, and stop')
+    .option('--progress <mode>', 'auto | bar | lines | none', 'auto')
+    .action(async (overrides: string[], flags: Flags) => {
+      if (flags.resume && overrides.length) throw new Error('--resume continues a run with its saved configuration; overrides are not allowed');
+      const config = flags.resume ? undefined : emulatorRunConfig(kind, flags.config, overrides);
+      if (flags.dryRun) {
+        if (!config) throw new Error('--dry-run checks a new configuration; it does not combine with --resume');
+        const data = await checkEmulatorRun(config);
+        data.close();
+        process.stdout.write(emulatorConfigYaml(config));
+        return;
+      }
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\ninterrupt: stopping after this step and saving (Ctrl-C again to quit without saving)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      try {
+        const r = await trainEmulator(config, {
+          resumeDir: flags.resume,
+          runDir: flags.runDir,
+          signal: controller.signal,
+          progress: flags.progress,
+          onStart: (s) =>
+            process.stderr.write(
+              `run ${s.dir}: ${s.parameters.toLocaleString('en')} parameters, latent states ${s.latentShape.join('×')}, ${s.trainItems} train / ${s.validItems} valid windows\n`,
+            ),
+        });
+        process.stderr.write(`${r.completed ? 'finished' : 'stopped'} at epoch ${r.epoch}, step ${r.globalStep}; best valid loss ${r.bestValidLoss.toPrecision(4)}\n`);
+        process.stdout.write(`${r.dir}\n`);
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
+      }
+    });
+}
+
+export function register(program: Command): void {
+  registerEmulatorCommand(program, 'diffusion');
+}

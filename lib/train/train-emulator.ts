@@ -1,0 +1,259 @@
+// Latent emulator training runs (spec §4.2–4.6): `trainEmulator(config, options)` is what
+// `latent-emulator train-diffusion` and `train-surrogate` call. The data are windows of
+// `trajectory.length` states every `trajectory.stride` steps of the latent cache that an autoencoder run
+// wrote (`<ae_run>/cache/<physics>/{train,valid}/`, see cache-latents), with the cached labels; the
+// autoencoder itself is not in the loop.
+//
+//   const run = await trainEmulator(emulatorRunConfig('diffusion', 'diffusion_cpu', ['ae_run=runs/ae/x']));
+//   // → runs/diffusion/<name>_<time>_<id>/{config.yaml, cache.json, metrics.jsonl, state.*, state_best.*}
+//
+// Everything that can be wrong with the configuration or the cache is checked before any compute.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { listWellFiles } from '../data/dataset.js';
+import { configHash, LatentCacheFile, type LatentCacheExpect } from '../data/latent-cache.js';
+import { LatentDataset } from '../data/latent-dataset.js';
+import { Denoiser } from '../models/denoiser.js';
+import type { EmulatorModel } from '../models/emulator-model.js';
+import { Surrogate } from '../models/surrogate.js';
+import type { ViTConfigInput } from '../models/vit-config.js';
+import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
+import { BatchStream, fixedBatches } from './batches.js';
+import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig, type EmulatorRunConfig } from './config.js';
+import { trainLoop, type EpochMetrics, type LoopResult, type StepInfo } from './loop.js';
+import type { ProgressMode } from './progress.js';
+import { createRunDir, lockRunDir } from './run-dir.js';
+import { schedule } from './schedule.js';
+
+export interface TrainEmulatorOptions {
+  /** Continue the run in this directory (its saved config is used; `config` may be omitted). */
+  resumeDir?: string;
+  /** Exact directory for a new run (default: a unique name under config.runs_dir). */
+  runDir?: string;
+  signal?: AbortSignal;
+  stopAfterSteps?: number;
+  progress?: ProgressMode;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (metrics: EpochMetrics) => void;
+  /** Called once checks pass and the run directory exists, before the first step. */
+  onStart?: (info: { dir: string; config: EmulatorRunConfig; trainItems: number; validItems: number; parameters: number; latentShape: number[] }) => void;
+  log?: (line: string) => void;
+}
+
+export interface TrainEmulatorResult extends LoopResult {
+  dir: string;
+  config: EmulatorRunConfig;
+}
+
+/** What the run was started on (`cache.json` in the run directory); a resumed run refuses another cache. */
+export interface CacheInfo {
+  cache: string;
+  physics: string[];
+  ae_hash: string;
+  compression_rate: number;
+  /** (C, *space) of one latent state. */
+  latent_shape: number[];
+  label_features: number;
+}
+
+export interface OpenedEmulatorData {
+  train: LatentDataset;
+  valid: LatentDataset;
+  cache: CacheInfo;
+  close(): void;
+}
+
+const cacheHint = (aeRun: string, split: string) => `run \`latent-emulator cache-latents ${aeRun} --split ${split}\` first`;
+
+/**
+ * Opens the train and valid windows of the autoencoder run's latent cache and checks the configuration
+ * against them: no compute is spent before this passes. `expectAeHash` (resumption) refuses a cache
+ * re-encoded since the run started.
+ */
+export async function checkEmulatorRun(config: EmulatorRunConfig, expectAeHash?: string): Promise<OpenedEmulatorData> {
+  const aeDir = resolve(config.ae_run);
+  if (!existsSync(aeDir)) throw new Error(`ae_run ${aeDir} does not exist (set ae_run=runs/ae/NAME, an autoencoder run directory)`);
+  if (!existsSync(join(aeDir, 'config.yaml'))) throw new Error(`ae_run ${aeDir} is not an autoencoder run (no config.yaml)`);
+  const ae = readRunConfig(join(aeDir, 'config.yaml'));
+  const root = resolve(config.cache ?? join(aeDir, 'cache'));
+  if (!existsSync(root)) throw new Error(`no latent cache at ${root}: ${cacheHint(config.ae_run, 'train')} (and --split valid)`);
+  const physics = ae.dataset.physics;
+  for (const split of ['train', 'valid']) {
+    for (const p of physics) {
+      const dir = join(root, p, split);
+      if (!existsSync(dir) || listWellFiles(dir).length === 0) throw new Error(`no cached '${split}' split of '${p}' in ${root}: ${cacheHint(config.ae_run, split)}`);
+    }
+  }
+  // Both splits must come from the same autoencoder weights and the AE run's dataset configuration.
+  const { root: _root, ...datasetConfig } = ae.dataset;
+  const first = await LatentCacheFile.open(listWellFiles(join(root, physics[0]!, 'train'))[0]!);
+  const aeHash = first.meta.aeHash;
+  const compressionRate = first.meta.compressionRate;
+  first.close();
+  if (expectAeHash !== undefined && expectAeHash !== aeHash)
+    throw new Error(`the latent cache in ${root} was re-encoded (autoencoder weights ${aeHash.slice(0, 12)}…) since this run started on ${expectAeHash.slice(0, 12)}…; start a new run`);
+  const expect: LatentCacheExpect = { aeHash, datasetConfigHash: configHash(datasetConfig) };
+  const { length: steps, stride } = config.trajectory;
+  const open = (split: string) => LatentDataset.open({ root, physics, split, steps, stride, expect });
+  const train = await open('train');
+  let valid: LatentDataset;
+  try {
+    valid = await open('valid');
+  } catch (err) {
+    train.close();
+    throw err;
+  }
+  const close = () => {
+    train.close();
+    valid.close();
+  };
+  try {
+    const [, C, ...space] = train.stateShape;
+    const [, vC, ...vSpace] = valid.stateShape;
+    if (vC !== C || vSpace.join() !== space.join()) throw new Error(`the train and valid caches differ in latent shape (${[C, ...space].join('×')} vs ${[vC, ...vSpace].join('×')})`);
+    const labelFeatures = train.item(0).label.data.length;
+    const section = modelSection(config.kind);
+    const m = config.model;
+    if (space.length < 1 || space.length > 3) throw new Error(`the latent cache's states are ${space.length}-D (${space.join('×')}); emulators take 1-, 2- or 3-D states`);
+    if (m.channels !== undefined && m.channels !== C) throw new Error(`${section}.channels = ${m.channels} but the latent cache has ${C} channels`);
+    if (m.spatial !== undefined && m.spatial !== space.length) throw new Error(`${section}.spatial = ${m.spatial} but the latent cache is ${space.length}-D (${space.join('×')})`);
+    if (m.spatial_shape !== undefined && m.spatial_shape.join() !== space.join())
+      throw new Error(`${section}.spatial_shape = [${m.spatial_shape.join(', ')}] but the latent states are ${space.join('×')}`);
+    if (m.label_features !== undefined && m.label_features !== labelFeatures)
+      throw new Error(`${section}.label_features = ${m.label_features} but the cached labels have ${labelFeatures} features`);
+    const patch = Array.isArray(m.patch_size) ? m.patch_size : [m.patch_size, ...space.map(() => m.patch_size as number)];
+    if (patch.length !== space.length + 1) throw new Error(`${section}.patch_size needs ${space.length + 1} entries (time first), got ${patch.length}`);
+    space.forEach((s, i) => {
+      if (s % patch[i + 1]! !== 0) throw new Error(`latent axis ${i} of size ${s} is not divisible by ${section}.patch_size ${patch[i + 1]}`);
+    });
+    if (config.train.accumulate !== 1) throw new Error(`train.accumulate = ${config.train.accumulate}: gradient accumulation is not supported for emulators yet (use 1)`);
+    if (config.optim.ema_decay > 0) throw new Error(`optim.ema_decay = ${config.optim.ema_decay}: EMA is not supported for emulators yet (the reference's emulators use none; set 0)`);
+    if (config.train.batch_size > train.length) throw new Error(`train.batch_size ${config.train.batch_size} is larger than the training set (${train.length} windows)`);
+    if (config.valid.batch_size > valid.length) throw new Error(`valid.batch_size ${config.valid.batch_size} is larger than the validation set (${valid.length} windows)`);
+    return {
+      train,
+      valid: valid!,
+      cache: { cache: root, physics, ae_hash: aeHash, compression_rate: compressionRate, latent_shape: [C!, ...space], label_features: labelFeatures },
+      close,
+    };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+/** Builds the run's model for the cache's latent shape and labels. */
+export function createEmulator(config: EmulatorRunConfig, cache: CacheInfo): EmulatorModel {
+  const [channels, ...space] = cache.latent_shape;
+  const source = config.model as ViTConfigInput;
+  const options = {
+    channels: channels!,
+    label_features: cache.label_features,
+    spatial: space.length as 1 | 2 | 3,
+    spatial_shape: space,
+    device: config.train.device,
+    precision: config.train.precision,
+  };
+  return config.kind === 'diffusion' ? Denoiser.create(source, options) : Surrogate.create(source, options);
+}
+
+/** Trains a latent denoiser or surrogate: a new run from `config`, or `options.resumeDir` continued. */
+export async function trainEmulator(config: EmulatorRunConfig | undefined, options: TrainEmulatorOptions = {}): Promise<TrainEmulatorResult> {
+  let dir: string;
+  let expectAeHash: string | undefined;
+  if (options.resumeDir) {
+    dir = resolve(options.resumeDir);
+    const saved = readEmulatorRunConfig(join(dir, 'config.yaml'));
+    if (config && config.kind !== saved.kind) throw new Error(`${dir} is a ${saved.kind} run, not a ${config.kind} run`);
+    config = saved;
+    const info = join(dir, 'cache.json');
+    if (existsSync(info)) expectAeHash = (JSON.parse(readFileSync(info, 'utf8')) as CacheInfo).ae_hash;
+  } else if (!config) {
+    throw new Error('trainEmulator: give a configuration or a run directory to resume');
+  }
+  const cfg = config;
+  const data = await checkEmulatorRun(cfg, expectAeHash);
+  let lock: { release(): void } | undefined;
+  const threadsBefore = cfg.train.threads ? getNumThreads() : 0;
+  try {
+    if (cfg.train.threads) setNumThreads(cfg.train.threads);
+    if (!options.resumeDir) {
+      if (options.runDir) {
+        dir = resolve(options.runDir);
+        mkdirSync(dir, { recursive: true });
+      } else dir = createRunDir(cfg.runs_dir, cfg.name);
+    }
+    lock = lockRunDir(dir!);
+    if (!options.resumeDir) {
+      writeFileSync(join(dir!, 'config.yaml'), emulatorConfigYaml(cfg));
+      writeFileSync(join(dir!, 'cache.json'), `${JSON.stringify(data.cache, null, 2)}\n`);
+    }
+
+    const { train: trainSet, valid: validSet } = data;
+    const t = cfg.train;
+    const o = cfg.optim;
+    manualSeed(t.seed);
+    const model = createEmulator(cfg, data.cache);
+    model.configureOptimizer({
+      lr: o.learning_rate,
+      beta1: o.betas[0],
+      beta2: o.betas[1],
+      eps: o.eps,
+      weight_decay: o.weight_decay,
+      clip: o.grad_clip,
+      optimizer: o.optimizer,
+      precondition_frequency: o.precondition_frequency,
+      max_precond_dim: o.max_precond_dim,
+      ...(o.shampoo_beta !== undefined ? { shampoo_beta: o.shampoo_beta } : {}),
+    });
+    const labelled = data.cache.label_features > 0;
+    options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: model.parameterCount(), latentShape: data.cache.latent_shape });
+
+    const total = t.epochs * t.epoch_size;
+    const result = await trainLoop({
+      dir: dir!,
+      epochs: t.epochs,
+      epochSize: t.epoch_size,
+      batchSize: t.batch_size,
+      learningRate: schedule({ scheduler: o.scheduler, learning_rate: o.learning_rate, total, warmup: o.warmup }),
+      batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed }, start),
+      checkpointEvery: t.checkpoint_every,
+      signal: options.signal,
+      stopAfterSteps: options.stopAfterSteps,
+      progress: options.progress,
+      onStep: options.onStep,
+      onEpoch: options.onEpoch,
+      log: options.log,
+      model: {
+        step: (batch, lr) => model.trainStep({ state: batch.state, label: labelled ? batch.label : undefined }, lr),
+        // The same windows, masks, times and noise every epoch (seeded per batch, without disturbing the
+        // training generators), dropout off.
+        validate: async () => {
+          let sum = 0;
+          let n = 0;
+          let k = 0;
+          model.eval();
+          try {
+            for (const b of fixedBatches(validSet, cfg.valid.epoch_size, cfg.valid.batch_size)) {
+              const size = b.state.shape[0]!;
+              sum += (await model.loss({ state: b.state, label: labelled ? b.label : undefined }, { seed: t.seed * 7919 + 1_000_003 + k++ })) * size;
+              n += size;
+            }
+          } finally {
+            model.train();
+          }
+          return sum / n;
+        },
+        saveState: (path, metadata) => model.saveCheckpoint(path, metadata),
+        loadState: (path) => model.loadCheckpoint(path),
+        saveBest: (path, metadata) => model.saveWeights(path, metadata),
+      },
+    });
+    return { ...result, dir: dir!, config: cfg };
+  } finally {
+    if (threadsBefore) setNumThreads(threadsBefore);
+    lock?.release();
+    data.close();
+  }
+}
