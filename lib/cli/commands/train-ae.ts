@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 
 import { aeRunConfig, configYaml } from '../../train/config.js';
 import { trainAutoencoder } from '../../train/train-ae.js';
+import { withInterrupt } from '../interrupt.js';
 
 interface Flags {
   config: string;
@@ -36,29 +37,16 @@ export function register(program: Command): void {
         process.stdout.write(configYaml(config!));
         return;
       }
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\ninterrupt: stopping after this step and saving (Ctrl-C again to quit without saving)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      try {
+      await withInterrupt(async (signal) => {
         const r = await trainAutoencoder(config, {
           resumeDir: flags.resume,
           runDir: flags.runDir,
-          signal: controller.signal,
+          signal,
           progress: flags.progress,
           onStart: (s) => process.stderr.write(`run ${s.dir}: ${s.parameters.toLocaleString('en')} parameters, ${s.trainItems} train / ${s.validItems} valid states\n`),
         });
         process.stderr.write(`${r.completed ? 'finished' : 'stopped'} at epoch ${r.epoch}, step ${r.globalStep}; best valid loss ${r.bestValidLoss.toPrecision(4)}\n`);
         process.stdout.write(`${r.dir}\n`);
-      } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
-      }
+      });
     });
 }

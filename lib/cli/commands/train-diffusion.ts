@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 
 import { emulatorConfigYaml, emulatorRunConfig, modelSection, type EmulatorRunKind } from '../../train/config.js';
 import { checkEmulatorRun, trainEmulator } from '../../train/train-emulator.js';
+import { withInterrupt } from '../interrupt.js';
 
 interface Flags {
   config: string;
@@ -38,21 +39,11 @@ export function registerEmulatorCommand(program: Command, kind: EmulatorRunKind)
         process.stdout.write(emulatorConfigYaml(config));
         return;
       }
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\ninterrupt: stopping after this step and saving (Ctrl-C again to quit without saving)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      try {
+      await withInterrupt(async (signal) => {
         const r = await trainEmulator(config, {
           resumeDir: flags.resume,
           runDir: flags.runDir,
-          signal: controller.signal,
+          signal,
           progress: flags.progress,
           onStart: (s) =>
             process.stderr.write(
@@ -61,10 +52,7 @@ export function registerEmulatorCommand(program: Command, kind: EmulatorRunKind)
         });
         process.stderr.write(`${r.completed ? 'finished' : 'stopped'} at epoch ${r.epoch}, step ${r.globalStep}; best valid loss ${r.bestValidLoss.toPrecision(4)}\n`);
         process.stdout.write(`${r.dir}\n`);
-      } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
-      }
+      });
     });
 }
 
