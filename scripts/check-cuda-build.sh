@@ -26,8 +26,19 @@ node bin/latent-emulator.js libtorch path
 echo "[cuda-build] configuring and building against $LIBTORCH"
 cuda_root=${CUDA_HOME:-/usr/local/cuda}   # FindCUDA guesses the root from nvcc's folder, which may be a symlink farm
 export CUDACXX=${CUDACXX:-$cuda_root/bin/nvcc}
+# Torch's CMake config wants NVRTC; a toolkit without it gets the library from NVIDIA's pip wheel.
+nvrtc=$(ls "$cuda_root"/lib64/libnvrtc.so* 2>/dev/null | head -1 || true)
+if [ -z "$nvrtc" ]; then
+  nvrtc=$(ls "$work"/nvrtc/nvidia/cu*/lib/libnvrtc.so.* 2>/dev/null | grep -v alt | head -1 || true)
+  if [ -z "$nvrtc" ]; then
+    python3 -m pip download nvidia-cuda-nvrtc --no-deps --only-binary=:all: -d "$work/nvrtc-wheel" -q 2>&1 | grep -v '^WARNING' || true
+    unzip -q -o "$work"/nvrtc-wheel/nvidia_cuda_nvrtc-*.whl 'nvidia/*/lib/*' -d "$work/nvrtc"
+    nvrtc=$(ls "$work"/nvrtc/nvidia/cu*/lib/libnvrtc.so.* | grep -v alt | head -1)
+  fi
+fi
+echo "[cuda-build] NVRTC: $nvrtc"
 node node_modules/cmake-js/bin/cmake-js build --CDLIBTORCH_ROOT="$LIBTORCH" --CDCUDA_TOOLKIT_ROOT_DIR="$cuda_root" \
-  --CDCUDAToolkit_ROOT="$cuda_root" --out "$work/build" --parallel "$(nproc)" \
+  --CDCUDAToolkit_ROOT="$cuda_root" --CDCUDA_nvrtc_LIBRARY="$nvrtc" --out "$work/build" --parallel "$(nproc)" \
   >"$work/build.log" 2>&1 || { grep -vE "warning|^\s+[0-9]* \||^\s+\||In file included|^\s+from " "$work/build.log" | tail -60; exit 1; }
 grep -E "Found CUDA|CUDA version|Caffe2: CUDA" "$work/build.log" | head -5 || true
 addon="$work/build/Release/latent_emulator.node"
