@@ -1,6 +1,7 @@
 // Run directories: unique names (several runs may start at once on one machine) and an exclusive lock
 // (`lock`, holding the owner's pid and host) so that two processes never write the same run. A lock
 // whose process is gone (same host) is stale and taken over.
+import { writeFileAtomic } from './checkpoint.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,3 +81,25 @@ export function lockRunDir(dir: string): RunLock {
 export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, 'config.yaml'));
 }
+
+/**
+ * The folder a training run works in: the resumed one, the one asked for, or a new uniquely named one
+ * under `runsDir`; locked for this process, and for a new run holding the resolved configuration.
+ */
+export function openRunDir(
+  options: { resumeDir?: string; runDir?: string },
+  runsDir: string,
+  name: string,
+  files: Record<string, string>,
+): { dir: string; lock: RunLock } {
+  let dir: string;
+  if (options.resumeDir) dir = resolve(options.resumeDir);
+  else if (options.runDir) {
+    dir = resolve(options.runDir);
+    mkdirSync(dir, { recursive: true });
+  } else dir = createRunDir(runsDir, name);
+  const lock = lockRunDir(dir);
+  if (!options.resumeDir) for (const [file, text] of Object.entries(files)) writeFileAtomic(join(dir, file), text);
+  return { dir, lock };
+}
+

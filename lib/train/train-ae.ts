@@ -4,7 +4,7 @@
 //   // → runs/ae/<name>_<time>_<id>/{config.yaml, metrics.jsonl, state.*, state_best.*}
 //
 // Everything that can be wrong with the configuration or the data is checked before any compute.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { WellDataset } from '../data/dataset.js';
@@ -15,7 +15,7 @@ import { BatchStream, fixedBatches } from './batches.js';
 import { configYaml, readRunConfig, type AeRunConfig } from './config.js';
 import { trainLoop, type EpochMetrics, type LoopResult, type StepInfo } from './loop.js';
 import type { ProgressMode } from './progress.js';
-import { createRunDir, lockRunDir } from './run-dir.js';
+import { openRunDir } from './run-dir.js';
 import { schedule } from './schedule.js';
 
 export interface TrainAeOptions {
@@ -93,14 +93,7 @@ export async function trainAutoencoder(config: AeRunConfig | undefined, options:
   const threadsBefore = cfg.train.threads ? getNumThreads() : 0;
   try {
     if (cfg.train.threads) setNumThreads(cfg.train.threads);
-    if (!options.resumeDir) {
-      if (options.runDir) {
-        dir = resolve(options.runDir);
-        mkdirSync(dir, { recursive: true });
-      } else dir = createRunDir(cfg.runs_dir, cfg.name);
-    }
-    lock = lockRunDir(dir!);
-    if (!options.resumeDir) writeFileSync(join(dir!, 'config.yaml'), configYaml(cfg));
+    ({ dir, lock } = openRunDir(options, cfg.runs_dir, cfg.name, { 'config.yaml': configYaml(cfg) }));
 
     const { train: trainSet, valid: validSet, channels } = data;
     const t = cfg.train;

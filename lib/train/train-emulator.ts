@@ -8,7 +8,7 @@
 //   // → runs/diffusion/<name>_<time>_<id>/{config.yaml, cache.json, metrics.jsonl, state.*, state_best.*}
 //
 // Everything that can be wrong with the configuration or the cache is checked before any compute.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { listWellFiles } from '../data/dataset.js';
@@ -23,7 +23,7 @@ import { BatchStream, fixedBatches } from './batches.js';
 import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig, type EmulatorRunConfig } from './config.js';
 import { trainLoop, type EpochMetrics, type LoopResult, type StepInfo } from './loop.js';
 import type { ProgressMode } from './progress.js';
-import { createRunDir, lockRunDir } from './run-dir.js';
+import { openRunDir } from './run-dir.js';
 import { schedule } from './schedule.js';
 
 export interface TrainEmulatorOptions {
@@ -178,17 +178,10 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
   const threadsBefore = cfg.train.threads ? getNumThreads() : 0;
   try {
     if (cfg.train.threads) setNumThreads(cfg.train.threads);
-    if (!options.resumeDir) {
-      if (options.runDir) {
-        dir = resolve(options.runDir);
-        mkdirSync(dir, { recursive: true });
-      } else dir = createRunDir(cfg.runs_dir, cfg.name);
-    }
-    lock = lockRunDir(dir!);
-    if (!options.resumeDir) {
-      writeFileSync(join(dir!, 'config.yaml'), emulatorConfigYaml(cfg));
-      writeFileSync(join(dir!, 'cache.json'), `${JSON.stringify(data.cache, null, 2)}\n`);
-    }
+    ({ dir, lock } = openRunDir(options, cfg.runs_dir, cfg.name, {
+      'config.yaml': emulatorConfigYaml(cfg),
+      'cache.json': `${JSON.stringify(data.cache, null, 2)}\n`,
+    }));
 
     const { train: trainSet, valid: validSet } = data;
     const t = cfg.train;
