@@ -15,6 +15,7 @@
 #include "models/autoencoder.h"
 #include "models/grad_check.h"
 #include "models/state_dict.h"
+#include "optim/checkpoint.h"
 #include "optim/train_step.h"
 
 namespace latent::js {
@@ -277,17 +278,7 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
       metadataText = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
       return env.Undefined();
     });
-    // Flat string map for __metadata__, read on the JS thread.
-    Metadata metadata;
-    auto parsed = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>()({Napi::String::New(env, metadataText)});
-    if (parsed.IsObject()) {
-      auto object = parsed.As<Napi::Object>();
-      auto keys = object.GetPropertyNames();
-      for (uint32_t i = 0; i < keys.Length(); ++i) {
-        std::string key = keys.Get(i).ToString().Utf8Value();
-        metadata.emplace_back(key, object.Get(key).ToString().Utf8Value());
-      }
-    }
+    Metadata metadata = MetadataFromJson(env, metadataText);  // read on the JS thread
     StatePtr s = state_;
     metadata.emplace_back("config", s->model->config().toJson());
     const bool useEma = info.Length() > 2 && info[2].ToBoolean();
@@ -328,7 +319,7 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
         [s, path, strict, preferEma]() {
           Safetensors file = loadSafetensors(path);
           std::lock_guard<std::mutex> lock(s->mutex);
-          LoadReport report = loadStateDict(*s->model, WeightsOnly(file.tensors, preferEma), strict);
+          LoadReport report = loadStateDict(*s->model, WeightsOf(file.tensors, preferEma), strict);
           s->trainer.reset();  // optimizer moments belonged to the old weights
           return Loaded{file.metadata, report};
         },
@@ -348,43 +339,6 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
         });
   }
 
-  // Checkpoint files hold the weights under their state-dict keys plus training state under reserved
-  // prefixes; weights loaders skip the latter.
-  static bool Reserved(const std::string& name) {
-    for (const char* p : {"optimizer.", "ema.", "rng.", "trainer."})
-      if (name.rfind(p, 0) == 0) return true;
-    return false;
-  }
-
-  // The weights of a checkpoint; with `preferEma`, parameters that have an `ema.<name>` average take it.
-  static NamedTensors WeightsOnly(const NamedTensors& tensors, bool preferEma = false) {
-    std::unordered_map<std::string, const torch::Tensor*> ema;
-    if (preferEma)
-      for (const auto& [name, t] : tensors)
-        if (name.rfind("ema.", 0) == 0) ema.emplace(name.substr(4), &t);
-    NamedTensors out;
-    for (const auto& entry : tensors) {
-      if (Reserved(entry.first)) continue;
-      auto it = ema.find(entry.first);
-      out.emplace_back(entry.first, it == ema.end() ? entry.second : *it->second);
-    }
-    return out;
-  }
-
-  static Metadata ParseMetadata(Napi::Env env, const std::string& text) {
-    Metadata metadata;
-    auto parsed = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>()({Napi::String::New(env, text)});
-    if (parsed.IsObject()) {
-      auto object = parsed.As<Napi::Object>();
-      auto keys = object.GetPropertyNames();
-      for (uint32_t i = 0; i < keys.Length(); ++i) {
-        std::string key = keys.Get(i).ToString().Utf8Value();
-        metadata.emplace_back(key, object.Get(key).ToString().Utf8Value());
-      }
-    }
-    return metadata;
-  }
-
   // saveCheckpoint(path, metadataJson): weights, optimizer moments and step counts, EMA, trainer counters
   // and the generator state(s) in one safetensors file, written atomically.
   Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info) {
@@ -395,18 +349,15 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
       metadataText = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
       return env.Undefined();
     });
-    Metadata metadata = ParseMetadata(env, metadataText);
+    Metadata metadata = MetadataFromJson(env, metadataText);
     StatePtr s = state_;
     metadata.emplace_back("config", s->model->config().toJson());
-    metadata.emplace_back("format", "latent-emulator/checkpoint/1");
+    metadata.emplace_back("format", kCheckpointFormat);
     return RunAsync<bool>(
         env, "Autoencoder.saveCheckpoint(" + path + ")",
         [s, path, metadata]() {
           std::lock_guard<std::mutex> lock(s->mutex);
-          NamedTensors tensors = stateDict(*s->model);
-          for (auto& entry : s->trainerOrNew().exportState()) tensors.push_back(std::move(entry));
-          for (auto& entry : rngState(s->device)) tensors.push_back(std::move(entry));
-          saveSafetensors(path, tensors, metadata);
+          latent::SaveCheckpoint(path, *s->model, s->trainerOrNew(), s->device, metadata);
           return true;
         },
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
@@ -425,12 +376,7 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
         [s, path, restoreRng]() {
           Safetensors file = loadSafetensors(path);
           std::lock_guard<std::mutex> lock(s->mutex);
-          // A fresh trainer validates the optimizer state before the weights are touched.
-          auto trainer = std::make_unique<Trainer>(s->model.ptr(), s->trainerOptions);
-          trainer->importState(file.tensors);
-          loadStateDict(*s->model, WeightsOnly(file.tensors), /*strict=*/true);
-          s->trainer = std::move(trainer);
-          if (restoreRng) setRngState(file.tensors);
+          s->trainer = latent::LoadCheckpoint(file, s->model.ptr(), s->trainerOptions, restoreRng);
           return file.metadata;
         },
         [](Napi::Env env, Metadata& metadata) -> Napi::Value {

@@ -19,6 +19,7 @@
 #include "models/grad_check.h"
 #include "models/state_dict.h"
 #include "models/surrogate.h"
+#include "optim/checkpoint.h"
 #include "optim/train_step.h"
 #include "sample/rollout.h"
 #include "sample/samplers.h"
@@ -142,35 +143,6 @@ at::Tensor CheckLabel(const Napi::Value& v, const EmulatorConfig& c, int64_t bat
 
 // Public (B, T, C, *S) → model (B, C, T, *S) float32 on the device.
 at::Tensor ToModel(const at::Tensor& x, const at::Device& device) { return x.to(device, at::kFloat).transpose(1, 2).contiguous(); }
-
-// Checkpoint files hold the weights under their state-dict keys plus training state under reserved
-// prefixes (as the autoencoder's); weights loaders skip the latter.
-bool Reserved(const std::string& name) {
-  for (const char* p : {"optimizer.", "ema.", "rng.", "trainer."})
-    if (name.rfind(p, 0) == 0) return true;
-  return false;
-}
-
-NamedTensors WeightsOnly(const NamedTensors& tensors) {
-  NamedTensors out;
-  for (const auto& entry : tensors)
-    if (!Reserved(entry.first)) out.push_back(entry);
-  return out;
-}
-
-Metadata ParseMetadata(Napi::Env env, const std::string& text) {
-  Metadata metadata;
-  auto parsed = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>()({Napi::String::New(env, text)});
-  if (parsed.IsObject()) {
-    auto object = parsed.As<Napi::Object>();
-    auto keys = object.GetPropertyNames();
-    for (uint32_t i = 0; i < keys.Length(); ++i) {
-      std::string key = keys.Get(i).ToString().Utf8Value();
-      if (key != "config" && key != "format") metadata.emplace_back(key, object.Get(key).ToString().Utf8Value());
-    }
-  }
-  return metadata;
-}
 
 struct RolloutResult {
   at::Tensor states;
@@ -494,7 +466,7 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
         [s, path, strict]() {
           Safetensors file = loadSafetensors(path);
           std::lock_guard<std::mutex> lock(s->mutex);
-          LoadReport report = loadStateDict(*s->module, WeightsOnly(file.tensors), strict);
+          LoadReport report = loadStateDict(*s->module, WeightsOf(file.tensors), strict);
           s->trainer.reset();
           return Loaded{file.metadata, report};
         },
@@ -524,18 +496,15 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
       metadataText = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
       return env.Undefined();
     });
-    Metadata metadata = ParseMetadata(env, metadataText);
+    Metadata metadata = MetadataFromJson(env, metadataText);
     StatePtr s = state_;
     metadata.emplace_back("config", s->config.toJson());
-    metadata.emplace_back("format", "latent-emulator/checkpoint/1");
+    metadata.emplace_back("format", kCheckpointFormat);
     return RunAsync<bool>(
         env, Name("saveCheckpoint") + "(" + path + ")",
         [s, path, metadata]() {
           std::lock_guard<std::mutex> lock(s->mutex);
-          NamedTensors tensors = stateDict(*s->module);
-          for (auto& entry : s->trainerOrNew().exportState()) tensors.push_back(std::move(entry));
-          for (auto& entry : rngState(s->device)) tensors.push_back(std::move(entry));
-          saveSafetensors(path, tensors, metadata);
+          latent::SaveCheckpoint(path, *s->module, s->trainerOrNew(), s->device, metadata);
           return true;
         },
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
@@ -554,12 +523,7 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
         [s, path, restoreRng]() {
           Safetensors file = loadSafetensors(path);
           std::lock_guard<std::mutex> lock(s->mutex);
-          // A fresh trainer validates the optimizer state before the weights are touched.
-          auto trainer = std::make_unique<Trainer>(s->module, s->trainerOptions);
-          trainer->importState(file.tensors);
-          loadStateDict(*s->module, WeightsOnly(file.tensors), /*strict=*/true);
-          s->trainer = std::move(trainer);
-          if (restoreRng) setRngState(file.tensors);
+          s->trainer = latent::LoadCheckpoint(file, s->module, s->trainerOptions, restoreRng);
           return file.metadata;
         },
         [](Napi::Env env, Metadata& metadata) -> Napi::Value {
