@@ -28,7 +28,7 @@ export { learningRate, schedule, type ScheduleOptions, type SchedulerName } from
 export { saveCheckpoint, findCheckpoint, writeFileAtomic, sha256File, removeStaleTemporaries, type CheckpointManifest, type FoundCheckpoint } from './checkpoint.js';
 export { createRunDir, lockRunDir, isRunDir, type RunLock } from './run-dir.js';
 export { batchPlan, BatchStream, fixedBatches, type PlanOptions } from './batches.js';
-export { trainLoop, type Trainable, type LoopOptions, type LoopResult, type EpochMetrics, type StepInfo } from './loop.js';
+export { trainLoop, type Trainable, type LoopOptions, type LoopResult, type EpochMetrics, type StepInfo, type RunOptions } from './loop.js';
 export { Progress, type ProgressMode } from './progress.js';
 export { trainAutoencoder, checkAeRun, type TrainAeOptions, type TrainAeResult } from './train-ae.js';
 export { cacheLatents, type CacheLatentsOptions, type CacheLatentsResult } from './cache-latents.js';

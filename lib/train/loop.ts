@@ -235,3 +235,19 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   }
   return { globalStep: state.globalStep, epoch: state.epoch, completed: state.epoch >= o.epochs, stopped, bestValidLoss: state.best, metrics, resumedFrom };
 }
+
+/** What every training command takes besides its configuration; `StartInfo` is what `onStart` reports. */
+export interface RunOptions<StartInfo> {
+  /** Continue the run in this directory (its saved config is used; `config` may be omitted). */
+  resumeDir?: string;
+  /** Exact directory for a new run (default: a unique name under config.runs_dir). */
+  runDir?: string;
+  signal?: AbortSignal;
+  stopAfterSteps?: number;
+  progress?: ProgressMode;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (metrics: EpochMetrics) => void;
+  /** Called once checks pass and the run directory exists, before the first step. */
+  onStart?: (info: StartInfo) => void;
+  log?: (line: string) => void;
+}

@@ -13,25 +13,11 @@ import { downsampling } from '../models/autoencoder-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
 import { BatchStream, fixedBatches } from './batches.js';
 import { configYaml, readRunConfig, type AeRunConfig } from './config.js';
-import { trainLoop, type EpochMetrics, type LoopResult, type StepInfo } from './loop.js';
-import type { ProgressMode } from './progress.js';
+import { trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openRunDir } from './run-dir.js';
 import { schedule } from './schedule.js';
 
-export interface TrainAeOptions {
-  /** Continue the run in this directory (its saved config is used; `config` may be omitted). */
-  resumeDir?: string;
-  /** Exact directory for a new run (default: a unique name under config.runs_dir). */
-  runDir?: string;
-  signal?: AbortSignal;
-  stopAfterSteps?: number;
-  progress?: ProgressMode;
-  onStep?: (info: StepInfo) => void;
-  onEpoch?: (metrics: EpochMetrics) => void;
-  /** Called once checks pass and the run directory exists, before the first step. */
-  onStart?: (info: { dir: string; config: AeRunConfig; trainItems: number; validItems: number; parameters: number }) => void;
-  log?: (line: string) => void;
-}
+export type TrainAeOptions = RunOptions<{ dir: string; config: AeRunConfig; trainItems: number; validItems: number; parameters: number }>;
 
 export interface TrainAeResult extends LoopResult {
   dir: string;

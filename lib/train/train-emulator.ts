@@ -21,25 +21,11 @@ import type { ViTConfigInput } from '../models/vit-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
 import { BatchStream, fixedBatches } from './batches.js';
 import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig, type EmulatorRunConfig } from './config.js';
-import { trainLoop, type EpochMetrics, type LoopResult, type StepInfo } from './loop.js';
-import type { ProgressMode } from './progress.js';
+import { trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openRunDir } from './run-dir.js';
 import { schedule } from './schedule.js';
 
-export interface TrainEmulatorOptions {
-  /** Continue the run in this directory (its saved config is used; `config` may be omitted). */
-  resumeDir?: string;
-  /** Exact directory for a new run (default: a unique name under config.runs_dir). */
-  runDir?: string;
-  signal?: AbortSignal;
-  stopAfterSteps?: number;
-  progress?: ProgressMode;
-  onStep?: (info: StepInfo) => void;
-  onEpoch?: (metrics: EpochMetrics) => void;
-  /** Called once checks pass and the run directory exists, before the first step. */
-  onStart?: (info: { dir: string; config: EmulatorRunConfig; trainItems: number; validItems: number; parameters: number; latentShape: number[] }) => void;
-  log?: (line: string) => void;
-}
+export type TrainEmulatorOptions = RunOptions<{ dir: string; config: EmulatorRunConfig; trainItems: number; validItems: number; parameters: number; latentShape: number[] }>;
 
 export interface TrainEmulatorResult extends LoopResult {
   dir: string;
