@@ -5,6 +5,8 @@ import { register as cacheLatents } from './cache-latents.js';
 import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as download } from './download.js';
+import { register as emulate } from './emulate.js';
+import { register as evaluate } from './eval.js';
 import { register as generate } from './generate.js';
 import { register as inspect } from './inspect.js';
 import { register as libtorch } from './libtorch.js';
@@ -14,7 +16,7 @@ import { register as trainDiffusion } from './train-diffusion.js';
 import { register as trainSurrogate } from './train-surrogate.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents, trainDiffusion, trainSurrogate];
+const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents, trainDiffusion, trainSurrogate, evaluate, emulate];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -1,0 +1,196 @@
+// A trained emulator run opened for inference (eval, emulate): the emulator's weights, the autoencoder run it
+// was trained on (the weights that encoded its cache), the data directory and its dataset configuration.
+// Physical states go in pre-processed (the dataset's transforms), are encoded, rolled out in latent space and
+// decoded in chunks. Everything that can be wrong with the runs is checked before any compute.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+
+import type { DatasetConfig } from '../data/config.js';
+import { WellDataset, type Split } from '../data/dataset.js';
+import { numel, type Tensor } from '../data/types.js';
+import { Autoencoder } from '../models/autoencoder.js';
+import type { EmulatorModel } from '../models/emulator-model.js';
+import { tensor } from '../tensor.js';
+import { findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
+import { readEmulatorRunConfig, readRunConfig, type AeRunConfig, type EmulatorRunConfig } from '../train/config.js';
+import { createEmulator, type CacheInfo } from '../train/train-emulator.js';
+import type { SamplerOptions } from './rollout.js';
+
+export interface OpenEmulationOptions {
+  /** Which emulator weights: the last checkpoint (default, as the reference's evaluation) or the best. */
+  weights?: 'state' | 'best';
+  /** Data directory (default: the autoencoder run's dataset.root). */
+  root?: string;
+  /** When given, the dataset the run must have been trained on (name of its configuration). */
+  dataset?: string;
+  device?: string;
+  /** Autocast of the networks at inference (default float32). */
+  precision?: 'float32' | 'bfloat16';
+  /** Called with warnings (e.g. a corrupt checkpoint that was skipped for the previous one). */
+  warn?: (line: string) => void;
+}
+
+export interface EmulationRun {
+  dir: string;
+  name: string;
+  config: EmulatorRunConfig;
+  cache: CacheInfo;
+  emulator: EmulatorModel;
+  weights: FoundCheckpoint;
+  aeDir: string;
+  aeConfig: AeRunConfig;
+  ae: Autoencoder;
+  dataRoot: string;
+  datasetConfig: DatasetConfig;
+  /** Steps between the emulator's consecutive states (trajectory.stride). */
+  stride: number;
+}
+
+const runError = (dir: string, problem: string) => new Error(`run ${dir}: ${problem}`);
+
+/** Opens an emulator run (train-diffusion / train-surrogate output) and its autoencoder for inference. */
+export async function openEmulationRun(runDir: string, o: OpenEmulationOptions = {}): Promise<EmulationRun> {
+  const dir = resolve(runDir);
+  if (!existsSync(dir)) throw runError(dir, 'does not exist');
+  const configPath = join(dir, 'config.yaml');
+  if (!existsSync(configPath)) throw runError(dir, 'no config.yaml (not a run directory)');
+  const raw = readFileSync(configPath, 'utf8');
+  if (!/^(denoiser|surrogate):/m.test(raw)) throw runError(dir, 'is not an emulator run (no denoiser or surrogate section); give a train-diffusion or train-surrogate run');
+  const config = readEmulatorRunConfig(configPath);
+  const cachePath = join(dir, 'cache.json');
+  if (!existsSync(cachePath)) throw runError(dir, 'no cache.json (the run never started training)');
+  const cache = JSON.parse(readFileSync(cachePath, 'utf8')) as CacheInfo;
+
+  const name = o.weights === 'best' ? 'state_best' : 'state';
+  let weights: FoundCheckpoint | undefined;
+  try {
+    weights = findCheckpoint(dir, name);
+  } catch (err) {
+    throw runError(dir, (err as Error).message);
+  }
+  if (!weights) throw runError(dir, `no '${name}' checkpoint (${name}.safetensors): train it first, or give --weights ${name === 'state' ? 'best' : 'state'}`);
+  for (const r of weights.rejected) o.warn?.(`skipped ${r}; using ${weights.path}`);
+
+  // The autoencoder whose weights encoded the emulator's training cache.
+  const aeDir = resolve(config.ae_run);
+  if (!existsSync(join(aeDir, 'config.yaml'))) throw runError(dir, `its autoencoder run ${aeDir} is missing (no config.yaml)`);
+  const aeConfig = readRunConfig(join(aeDir, 'config.yaml'));
+  const candidates = ['state', 'state_best'].map((n) => {
+    try {
+      return findCheckpoint(aeDir, n);
+    } catch {
+      return undefined;
+    }
+  });
+  const aeWeights = candidates.find((c) => c?.manifest.sha256 === cache.ae_hash);
+  if (!aeWeights) {
+    const found = candidates.filter((c) => c).map((c) => `${basename(c!.path)} ${c!.manifest.sha256.slice(0, 12)}…`);
+    throw runError(dir, `the autoencoder weights it was trained on (${cache.ae_hash.slice(0, 12)}…) are no longer in ${aeDir} (found: ${found.join(', ') || 'none'}); re-cache and retrain, or restore them`);
+  }
+
+  const { root: configRoot, ...datasetConfig } = aeConfig.dataset;
+  if (o.dataset !== undefined && o.dataset !== datasetConfig.name)
+    throw runError(dir, `was trained on dataset '${datasetConfig.name}' (autoencoder run ${aeDir}), not '${o.dataset}'`);
+  const dataRoot = resolve(o.root ?? configRoot);
+  if (!existsSync(dataRoot)) throw runError(dir, `data directory ${dataRoot} does not exist (give --root)`);
+
+  const device = o.device ?? config.train.device;
+  const precision = o.precision ?? 'float32';
+  const ae = Autoencoder.create({ ...aeConfig.ae, pix_channels: datasetConfig.fields.length }, { device, precision }).eval();
+  const emulator = createEmulator({ ...config, train: { ...config.train, device, precision } }, cache).eval();
+  try {
+    await ae.loadWeights(aeWeights.path, { strict: true, ema: aeConfig.optim.ema_decay > 0 });
+    await emulator.loadWeights(weights.path, { strict: true });
+  } catch (err) {
+    throw runError(dir, (err as Error).message);
+  }
+  return { dir, name: basename(dir), config, cache, emulator, weights, aeDir, aeConfig, ae, dataRoot, datasetConfig, stride: config.trajectory.stride };
+}
+
+/** The run's dataset split with one window per trajectory: `steps` states every `stride` steps from `start`. */
+export async function openTrajectories(run: EmulationRun, split: Split | string, steps: number, stride: number): Promise<WellDataset> {
+  return WellDataset.open({ root: run.dataRoot, split, config: run.datasetConfig, steps, stride });
+}
+
+/** Encodes pre-processed states (T, C, *space) in chunks of `batch`; returns (T, *latent). */
+export async function encodeStates(ae: Autoencoder, states: Tensor, batch = 16): Promise<Tensor> {
+  return mapChunks(states, batch, (x) => ae.encode(x));
+}
+
+/** Decodes latents (T, *latent) in chunks of `batch`; returns (T, C, *space), pre-processed units. */
+export async function decodeStates(ae: Autoencoder, latents: Tensor, batch = 16): Promise<Tensor> {
+  return mapChunks(latents, batch, (z) => ae.decode(z));
+}
+
+async function mapChunks(x: Tensor, batch: number, f: (chunk: ReturnType<typeof tensor>) => Promise<ReturnType<typeof tensor>>): Promise<Tensor> {
+  const [T, ...rest] = x.shape;
+  const size = numel(rest);
+  let out: Float32Array | undefined;
+  let outShape: number[] = [];
+  for (let t0 = 0; t0 < T!; t0 += batch) {
+    const n = Math.min(batch, T! - t0);
+    const input = tensor(x.data.subarray(t0 * size, (t0 + n) * size), [n, ...rest]);
+    const y = await f(input);
+    input.dispose();
+    const data = y.dataSync() as Float32Array;
+    if (!out) {
+      outShape = [T!, ...y.shape.slice(1)];
+      out = new Float32Array(numel(outShape));
+    }
+    out.set(data, (t0 * out.length) / T!);
+    y.dispose();
+  }
+  return { data: out ?? new Float32Array(0), shape: outShape };
+}
+
+/** The reference's per-item seed, randseed(f"{seed},{index},{start}"), as a 31-bit integer. */
+export function itemSeed(seed: number, index: number, start: number): number {
+  return createHash('sha256').update(`${seed},${index},${start}`).digest().readUInt32BE(0) >>> 1;
+}
+
+export interface LatentRollout {
+  /** (K, length, *latent), the context included at the start. */
+  states: Tensor;
+  /** Seconds inside the native rollout. */
+  seconds: number;
+  evaluations: number;
+}
+
+/**
+ * K members rolled out from the first `context` latent states of `latents` (T, *latent) to `length` states.
+ * A surrogate is deterministic: one member is computed (its K copies would be identical).
+ */
+export async function rolloutLatents(
+  run: EmulationRun,
+  latents: Tensor,
+  label: Tensor | undefined,
+  o: SamplerOptions & { length: number; context: number; overlap?: number; members: number; seed: number },
+): Promise<LatentRollout> {
+  const [, ...latent] = latents.shape;
+  const size = numel(latent);
+  const context = tensor(latents.data.subarray(0, o.context * size), [1, o.context, ...latent]);
+  const lab = label && label.data.length > 0 ? tensor(label.data, [1, label.data.length]) : undefined;
+  const members = run.config.kind === 'surrogate' ? 1 : o.members;
+  try {
+    const r = await run.emulator.rollout(context, lab, {
+      length: o.length,
+      context: o.context,
+      overlap: o.overlap ?? o.context,
+      members,
+      seed: o.seed,
+      ...(run.config.kind === 'diffusion' ? definedOnly({ sampler: o.sampler, steps: o.steps, order: o.order, eta: o.eta, corrections: o.corrections, delta: o.delta }) : {}),
+    });
+    const data = r.states.dataSync() as Float32Array;
+    const states = { data: Float32Array.from(data), shape: [members, o.length, ...latent] };
+    r.states.dispose();
+    return { states, seconds: r.seconds, evaluations: r.evaluations };
+  } finally {
+    context.dispose();
+    lab?.dispose();
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
