@@ -81,6 +81,7 @@ export abstract class EmulatorModel {
       ffn_factor: c.ffn_factor as number,
       emb_features: c.emb_features as number,
       patch_size: (c.patch_size as number[]).length ? (c.patch_size as number[]) : 1,
+      window_size: (c.window_size as number[] | null | undefined) ?? null,
       dropout: c.dropout as number,
       qk_norm: c.qk_norm as boolean,
       rope: c.rope as boolean,

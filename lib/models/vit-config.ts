@@ -9,6 +9,10 @@ export const SCHEDULES = ['log_logit', 'log_linear'] as const;
 export const TIME_PRIORS = ['uniform', 'beta', 'kumaraswamy'] as const;
 
 const positiveInt = z.number().int().positive();
+const windowEntry = z
+  .number()
+  .int()
+  .refine((w) => w > 0 && w % 2 === 1, { message: 'entries must be positive odd integers (a token sees w // 2 tokens on each side of it)' });
 
 export const ViTConfigSchema = z
   .object({
@@ -30,8 +34,18 @@ export const ViTConfigSchema = z
     emb_features: positiveInt.default(256),
     /** One size for every axis, or one per axis with time first, e.g. [1, 16, 16]. */
     patch_size: z.union([positiveInt, z.array(positiveInt)]).default(1),
-    /** Local attention window: not supported (the reference's configs use full attention, null). */
-    window_size: z.null().default(null),
+    /**
+     * Local attention (reference `window_size`; the reference's configs use full attention, null). One odd size for
+     * every token axis, or one per axis with time first, e.g. [1, 7, 7]: a token attends only to the tokens whose
+     * coordinates on the token grid (after patching) differ by at most w // 2 on every axis, the distance being
+     * periodic on every axis, time included, as in the reference. The weights are those of full attention.
+     */
+    window_size: z
+      .union([windowEntry, z.array(windowEntry)], {
+        error: 'must be null (full attention), a positive odd integer, or a list of them with one per token axis (time first)',
+      })
+      .nullable()
+      .default(null),
     dropout: z.number().min(0).max(0.99).default(0.05),
     qk_norm: z.boolean().default(true),
     rope: z.boolean().default(true),
@@ -57,7 +71,11 @@ export const ViTConfigSchema = z
   .refine((c) => c.hid_channels % c.attention_heads === 0 && (c.hid_channels / c.attention_heads) % 2 === 0, {
     message: 'hid_channels must be divisible by attention_heads, with an even head dimension (rotary pairs)',
   })
-  .refine((c) => c.schedule.sigma_max > c.schedule.sigma_min, { message: 'schedule: sigma_max must exceed sigma_min' });
+  .refine((c) => c.schedule.sigma_max > c.schedule.sigma_min, { message: 'schedule: sigma_max must exceed sigma_min' })
+  .refine((c) => !Array.isArray(c.window_size) || c.window_size.length === c.spatial + 1, {
+    message: 'needs one entry per token axis (spatial + 1: time first, then each spatial axis), or one integer for all',
+    path: ['window_size'],
+  });
 
 export type ViTConfig = z.infer<typeof ViTConfigSchema>;
 export type ViTConfigInput = z.input<typeof ViTConfigSchema>;
@@ -75,6 +93,9 @@ export function nativeEmulatorConfig(kind: EmulatorKind, c: ViTConfig): Record<s
   const patch = Array.isArray(c.patch_size) ? c.patch_size : c.patch_size === 1 ? [] : Array.from({ length: axes }, () => c.patch_size as number);
   if (Array.isArray(c.patch_size) && c.patch_size.length !== axes)
     throw new Error(`${kind} config ${c.name ?? ''}: patch_size needs ${axes} entries (time first), got ${c.patch_size.length}`);
+  const window = c.window_size === null ? null : Array.isArray(c.window_size) ? c.window_size : Array.from({ length: axes }, () => c.window_size as number);
+  if (window !== null && window.length !== axes)
+    throw new Error(`${kind} config ${c.name ?? ''}: window_size needs ${axes} entries (time first), got ${window.length}`);
   if (c.channels === undefined) throw new Error(`${kind} config ${c.name ?? ''}: channels is not set (give the latent channels)`);
   return {
     kind,
@@ -89,6 +110,7 @@ export function nativeEmulatorConfig(kind: EmulatorKind, c: ViTConfig): Record<s
     ffn_factor: c.ffn_factor,
     emb_features: c.emb_features,
     patch_size: patch,
+    window_size: window,
     dropout: c.dropout,
     qk_norm: c.qk_norm,
     rope: c.rope,

@@ -52,6 +52,7 @@ ViTOptions EmulatorConfig::vitOptions() const {
   o.ffn_factor = ffn_factor;
   o.spatial = spatial + 1;
   o.patch_size = patch_size;
+  o.window_size = window_size;
   o.dropout = dropout;
   o.qk_norm = qk_norm;
   o.rope = rope;
@@ -71,6 +72,7 @@ std::string EmulatorConfig::toJson() const {
          ",\"hid_channels\":" + std::to_string(hid_channels) + ",\"hid_blocks\":" + std::to_string(hid_blocks) +
          ",\"attention_heads\":" + std::to_string(attention_heads) + ",\"ffn_factor\":" + std::to_string(ffn_factor) +
          ",\"emb_features\":" + std::to_string(emb_features) + ",\"patch_size\":" + json::formatIntList(patch_size) +
+         ",\"window_size\":" + (window_size.empty() ? std::string("null") : json::formatIntList(window_size)) +
          ",\"dropout\":" + json::formatNumber(dropout) + ",\"qk_norm\":" + (qk_norm ? "true" : "false") +
          ",\"rope\":" + (rope ? "true" : "false") + ",\"schedule\":" + json::quote(schedule) +
          ",\"sigma_min\":" + json::formatNumber(sigma_min) + ",\"sigma_max\":" + json::formatNumber(sigma_max) +
@@ -88,6 +90,7 @@ EmulatorConfig EmulatorConfig::fromJson(const std::string& text) {
   }
   if (root.type != json::Value::Type::Object) throw std::invalid_argument("emulator config: not a JSON object");
   EmulatorConfig c;
+  int64_t window_all = 0;  // window_size given as one integer: the same on every token axis
   for (const auto& [key, v] : root.object) {
     if (key == "kind") c.kind = field.string(v, key);
     else if (key == "channels") c.channels = field.integer(v, key);
@@ -101,6 +104,16 @@ EmulatorConfig EmulatorConfig::fromJson(const std::string& text) {
     else if (key == "ffn_factor") c.ffn_factor = field.integer(v, key);
     else if (key == "emb_features") c.emb_features = field.integer(v, key);
     else if (key == "patch_size") c.patch_size = field.integers(v, key, true);
+    else if (key == "window_size") {
+      if (v.type == json::Value::Type::Number) {
+        window_all = field.integer(v, key);
+        if (window_all <= 0) field.fail(key, "a positive odd integer (or one per token axis, or null)");
+      } else if (v.type == json::Value::Type::Array || v.type == json::Value::Type::Null) {
+        c.window_size = field.integers(v, key, true);
+      } else {
+        field.fail(key, "null (full attention), a positive odd integer or a list of them, one per token axis (time first)");
+      }
+    }
     else if (key == "dropout") c.dropout = field.number(v, key);
     else if (key == "qk_norm") c.qk_norm = field.boolean(v, key);
     else if (key == "rope") c.rope = field.boolean(v, key);
@@ -116,6 +129,7 @@ EmulatorConfig EmulatorConfig::fromJson(const std::string& text) {
     else if (key == "forward_probability") c.forward_probability = field.number(v, key);
     else throw std::invalid_argument("emulator config: unknown key \"" + key + "\"");
   }
+  if (window_all > 0) c.window_size.assign(size_t(c.spatial + 1), window_all);
   c.validate();
   return c;
 }

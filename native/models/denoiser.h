@@ -32,6 +32,7 @@ struct EmulatorConfig {
   int64_t ffn_factor = 4;
   int64_t emb_features = 256;
   std::vector<int64_t> patch_size;      // spatial + 1 entries (time first); empty: all 1
+  std::vector<int64_t> window_size;     // local attention, spatial + 1 odd entries (time first); empty: full (ViTOptions)
   double dropout = 0.05;
   bool qk_norm = true;
   bool rope = true;

@@ -46,7 +46,7 @@ torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cos, const tor
 
 }  // namespace
 
-torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const torch::Tensor& mask) {
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2), Dh = C / heads;
   torch::Tensor qkv = qkv_proj->forward(x).view({B, N, 3, heads, Dh}).permute({2, 0, 3, 1, 4});
   torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
@@ -60,7 +60,8 @@ torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const torch::Ten
   }
   q = q.to(v.scalar_type());
   k = k.to(v.scalar_type());
-  torch::Tensor y = at::scaled_dot_product_attention(q, k, v);
+  // Boolean mask (N, N), True = attend; broadcast over batch and heads. Undefined: full attention.
+  torch::Tensor y = mask.defined() ? at::scaled_dot_product_attention(q, k, v, mask) : at::scaled_dot_product_attention(q, k, v);
   return y_proj->forward(y.transpose(1, 2).reshape({B, N, C}));
 }
 
@@ -87,7 +88,8 @@ ViTBlockImpl::ViTBlockImpl(const ViTBlockOptions& o) : options(o) {
                                      torch::nn::Linear(o.ffn_factor * C, C)));
 }
 
-torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& mod, const torch::Tensor& coo, const torch::Tensor& skip) {
+torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& mod, const torch::Tensor& coo, const torch::Tensor& skip,
+                                    const torch::Tensor& mask) {
   const int64_t C = options.channels;
   torch::Tensor a, b, c, d;
   if (ada_zero) {
@@ -104,7 +106,7 @@ torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x, const torch::Tensor&
     cos = angles.cos();
     sin = angles.sin();
   }
-  y = y + msa->forward(y, cos, sin);
+  y = y + msa->forward(y, cos, sin, mask);
   y = ffn->forward(y);
   y = (x + c * y) * torch::rsqrt(1 + c.square());
   return (y + d * skip) * torch::rsqrt(1 + d.square());
@@ -126,6 +128,14 @@ void ViTOptions::validate() const {
   for (auto p : patch_size)
     if (p <= 0) bad("patch_size entries must be positive");
   if (dropout < 0 || dropout >= 1) bad("dropout must be in [0, 1)");
+  if (!window_size.empty()) {
+    if (int64_t(window_size.size()) != spatial)
+      bad("window_size needs one entry per token axis (" + std::to_string(spatial) + ": time first, then each spatial axis), got " +
+          std::to_string(window_size.size()));
+    for (auto w : window_size)
+      if (w <= 0 || w % 2 == 0)
+        bad("window_size entries must be positive odd integers (a token sees w // 2 tokens on each side), got " + std::to_string(w));
+  }
 }
 
 int64_t ViTOptions::patchVolume() const {
@@ -195,7 +205,8 @@ torch::Tensor ViTImpl::forward(const torch::Tensor& input, const torch::Tensor& 
   torch::Tensor h = in_proj->forward(tokens);
   torch::Tensor skip = h;
   h = h + positional_embedding->forward(coo);
-  for (const auto& block : *blocks) h = block->as<ViTBlock>()->forward(h, mod, coo, skip);
+  const torch::Tensor mask = attentionMask(grid, x.device());  // undefined: full attention
+  for (const auto& block : *blocks) h = block->as<ViTBlock>()->forward(h, mod, coo, skip, mask);
   torch::Tensor y = out_proj->forward(h);  // (B, N, Cout·P)
 
   // Unpatchify: (B, g0.., Cout, p0..) → (B, Cout, g0 p0, ...).
@@ -212,6 +223,44 @@ torch::Tensor ViTImpl::forward(const torch::Tensor& input, const torch::Tensor& 
   std::vector<int64_t> out{B, Co};
   for (int s = 0; s < S; ++s) out.push_back(input.size(2 + s));
   return y.reshape(shape).permute(inv).reshape(out);
+}
+
+torch::Tensor ViTImpl::attentionMask(const std::vector<int64_t>& grid, const torch::Device& device) {
+  if (options.window_size.empty()) return {};
+  std::lock_guard<std::mutex> lock(mask_mutex_);
+  for (const auto& e : mask_cache_)
+    if (e.grid == grid && e.device == device) return e.mask;
+  // A normal tensor even when called under InferenceMode, so that training passes may save it for backward.
+  c10::InferenceMode normal(false);
+  torch::NoGradGuard no_grad;
+  // The token order is row-major over (t, i, j[, k]), so mask[(t,i,..), (t',i',..)] = Π_a M_a[x_a, x'_a] with
+  // M_a (g_a, g_a) the per-axis neighbourhood: min(|Δ|, g_a − |Δ|) <= w_a / 2 (periodic on every axis,
+  // time included, as the reference's coo_and_mask). Each M_a is viewed with its two axes at positions a
+  // and S + a of a (g_0, .., g_{S−1}, g_0, .., g_{S−1}) grid; the product is built by broadcasting, so
+  // only the (N, N) result is ever allocated.
+  const int64_t S = int64_t(grid.size());
+  int64_t N = 1;
+  for (auto g : grid) N *= g;
+  auto iopts = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  torch::Tensor mask;
+  for (int64_t a = 0; a < S; ++a) {
+    const int64_t g = grid[size_t(a)], half = options.window_size[size_t(a)] / 2;
+    torch::Tensor r = torch::arange(g, iopts);
+    torch::Tensor d = (r.unsqueeze(1) - r.unsqueeze(0)).abs();
+    torch::Tensor m = torch::minimum(d, g - d) <= half;  // (g, g) bool
+    std::vector<int64_t> view(size_t(2 * S), 1);
+    view[size_t(a)] = g;
+    view[size_t(S + a)] = g;
+    m = m.view(view);
+    mask = mask.defined() ? mask.logical_and(m) : m;
+  }
+  std::vector<int64_t> full(grid);
+  full.insert(full.end(), grid.begin(), grid.end());
+  mask = mask.expand(full).reshape({N, N}).contiguous();
+  constexpr size_t kCached = 4;
+  if (mask_cache_.size() >= kCached) mask_cache_.pop_front();
+  mask_cache_.push_back({grid, device, mask});
+  return mask;
 }
 
 double vitForwardMacs(const ViTOptions& o, int64_t tokens) {
