@@ -1,176 +1,258 @@
-// `latent-emulator demo`: the main job on a built-in default, start to finish on a fresh machine.
-// Generates a small Euler multi-quadrants dataset with the built-in solver (The Well's layout), trains a
-// CPU-sized DCAE on it, and measures the compression and the reconstruction error in physical units on
-// the test split — the autoencoder stage of the paper. Later stages (latent cache, diffusion emulator,
-// neural solver, report) join the same pipeline as they land.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+// `latent-emulator demo`: the paper's pipeline start to finish on a built-in default, through the same runs
+// and commands a researcher uses (so every stage can be inspected, resumed or continued from the CLI):
+//   1. generate   Euler multi-quadrants data with the built-in solver (The Well's layout)     <out>/data
+//   2. train-ae   a CPU-sized DCAE                                                             <out>/runs/ae
+//   3. cache      the latent trajectories of the train and valid splits                        <out>/runs/ae/cache
+//   4. train      a latent diffusion emulator and a latent neural solver                       <out>/runs/{diffusion,surrogate}
+//   5. eval       both, with the reference's protocol (AB3, 16 steps), against the truth       <run>/eval/…
+//   6. report     one HTML file comparing them                                                 <out>/report.html
+// Sizes fit a 2-core CPU in well under 20 minutes; with a CUDA device the same command scales them up.
+// Rerunning the command resumes: finished runs and evaluations are kept.
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { BatchLoader } from '../data/loader.js';
-import { WellDataset } from '../data/dataset.js';
-import type { Tensor as Batch } from '../data/types.js';
-import { fieldMetrics } from '../eval/metrics.js';
-import { Autoencoder } from '../models/autoencoder.js';
-import { manualSeed } from '../runtime.js';
+import { evaluateRun, type EvalSummary } from '../eval/evaluate.js';
+import { writeReport } from '../report/index.js';
+import { doctor, manualSeed } from '../runtime.js';
 import { generateEuler } from '../solvers/generate.js';
+import { cacheLatents } from '../train/cache-latents.js';
+import { findCheckpoint, writeFileAtomic } from '../train/checkpoint.js';
+import { composeConfig, resolveAeConfig, resolveEmulatorConfig, type EmulatorRunKind } from '../train/config.js';
+import { trainAutoencoder } from '../train/train-ae.js';
+import { trainEmulator } from '../train/train-emulator.js';
+
+/** Everything the demo's size depends on. */
+export interface DemoSizes {
+  resolution: number;
+  /** Trajectories per heat-capacity ratio (split 0.8 / 0.1 / 0.1). */
+  trajectories: number;
+  gamma: number[];
+  /** Stored states per trajectory (every 0.015). */
+  steps: number;
+  /** Steps between emulated states (trajectory.stride). */
+  stride: number;
+  ae: { preset: string; steps: number; batch: number; overrides: string[] };
+  emulator: { preset: string; steps: number; batch: number; overrides: string[] };
+  /** Augmented copies per training trajectory in the latent cache. */
+  repeat: number;
+  eval: { trajectories: number; samples: number; steps: number };
+  precision: 'float32' | 'bfloat16';
+}
+
+/** The built-in sizes: 'cpu' fits two cores in well under 20 minutes, 'gpu' is larger, 'tiny' is for tests. */
+export function demoSizes(kind: 'cpu' | 'gpu' | 'tiny'): DemoSizes {
+  if (kind === 'tiny')
+    return {
+      resolution: 16, trajectories: 5, gamma: [1.4], steps: 9, stride: 1, repeat: 1, precision: 'float32',
+      ae: { preset: 'dcae_f8c16_cpu', steps: 4, batch: 4, overrides: ['ae.hid_channels=[8, 16]', 'ae.hid_blocks=[1, 1]', 'ae.lat_channels=4'] },
+      emulator: { preset: 'vit_tiny_cpu', steps: 4, batch: 4, overrides: ['hid_channels=32', 'hid_blocks=1', 'attention_heads=2', 'emb_features=16'] },
+      eval: { trajectories: 1, samples: 2, steps: 2 },
+    };
+  if (kind === 'gpu')
+    return {
+      resolution: 128, trajectories: 40, gamma: [1.3, 1.4, 1.597, 1.76], steps: 101, stride: 4, repeat: 4, precision: 'bfloat16',
+      ae: { preset: 'dcae_f16c32_cpu', steps: 4000, batch: 32, overrides: [] },
+      emulator: { preset: 'vit_small', steps: 4000, batch: 64, overrides: [] },
+      eval: { trajectories: 16, samples: 16, steps: 16 },
+    };
+  return {
+    resolution: 64, trajectories: 20, gamma: [1.4, 1.597, 1.76], steps: 41, stride: 2, repeat: 2, precision: 'bfloat16',
+    ae: { preset: 'dcae_f8c16_cpu', steps: 400, batch: 16, overrides: [] },
+    emulator: { preset: 'vit_tiny_cpu', steps: 400, batch: 16, overrides: ['hid_channels=128', 'attention_heads=2', 'emb_features=64'] },
+    eval: { trajectories: 6, samples: 8, steps: 16 },
+  };
+}
 
 export interface DemoOptions {
-  /** Output folder (data, weights, summary). */
+  /** Output folder (data, runs, report). */
   out: string;
-  /** Cells per side of the generated Euler runs. */
-  resolution?: number;
-  /** Stored states per trajectory. */
-  steps?: number;
-  /** Trajectories per heat-capacity ratio (split 0.8 / 0.1 / 0.1). */
-  trajectories?: number;
-  gamma?: number[];
-  /** Autoencoder training steps and batch size. */
-  trainSteps?: number;
-  batchSize?: number;
-  preset?: string;
-  precision?: 'float32' | 'bfloat16';
+  /** 'auto' (default): 'gpu' when a CUDA device is usable, else 'cpu'. */
+  size?: 'auto' | 'cpu' | 'gpu' | 'tiny';
+  /** Replaces parts of the chosen sizes. */
+  sizes?: Partial<DemoSizes>;
   seed?: number;
   log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DemoRow {
+  model: string;
+  /** Mean VRMSE over fields per horizon, physical units. */
+  vrmse: Array<number | null>;
+  spreadSkill: Array<number | null> | null;
+  msPerState: number | null;
 }
 
 export interface DemoSummary {
-  dataset: string;
-  resolution: number;
-  trajectories: { train: number; valid: number; test: number };
-  autoencoder: { preset: string; parameters: number; compression: number; latentShape: number[] };
-  training: { steps: number; seconds: number; samplesPerSecond: number; firstLoss: number; lastLoss: number };
-  /** Reconstruction VRMSE per field on the test split, physical units. */
-  reconstruction: Record<string, number>;
-  /** VRMSE of predicting each state's spatial mean (the baseline a useful model must beat). */
-  meanBaseline: Record<string, number>;
+  out: string;
+  device: string;
+  sizes: DemoSizes;
+  compression: number;
+  horizons: Array<[number, number]>;
+  rows: DemoRow[];
+  solverMsPerState: number | null;
+  report: string;
+  runs: { ae: string; diffusion: string; surrogate: string };
   seconds: number;
-  files: { data: string; weights: string; summary: string };
 }
 
-function reshapeStates(batch: Batch): Batch {
-  // Windows of one state: (B, 1, C, *space) → (B, C, *space).
-  const [b, t, ...rest] = batch.shape;
-  if (t !== 1) throw new Error(`expected single-state windows, got ${t} states`);
-  return { data: batch.data, shape: [b!, ...rest] };
-}
+const quote = (path: string) => JSON.stringify(path);
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const log = options.log ?? ((line: string) => console.log(line));
+  const started = performance.now();
   const out = resolve(options.out);
-  const dataRoot = join(out, 'data');
-  const resolution = options.resolution ?? 64;
-  const seed = options.seed ?? 0;
-  const started = Date.now();
   mkdirSync(out, { recursive: true });
-  manualSeed(seed);
-
-  log(`[1/3] generating Euler multi-quadrants data (open boundaries, ${resolution}², solver on ${availableParallelism()} cores)`);
-  const generated = await generateEuler({
-    root: dataRoot,
-    boundary: 'open',
-    resolution,
-    steps: options.steps ?? 21,
-    trajectories: options.trajectories ?? 10,
-    gamma: options.gamma ?? [1.4, 1.76],
-    seed,
-  });
-  log(`      ${generated.written.length} file(s) written, ${generated.kept.length} kept, in ${generated.directory}`);
-
-  const config = 'euler_open';
-  const open = (split: string) => WellDataset.open({ root: dataRoot, split, config });
-  const [train, valid, test] = await Promise.all([open('train'), open('valid'), open('test')]);
-  const channels = train.channels;
-  const preset = options.preset ?? 'dcae_f8c16_cpu';
-  const ae = Autoencoder.create(preset, { pix_channels: channels.length, precision: options.precision ?? 'bfloat16' });
-  const stateShape = [1, channels.length, ...train.stateShape.slice(2)];
-  log(`[2/3] training ${preset} (${(ae.parameterCount() / 1e6).toFixed(2)} M parameters, compression ×${ae.compressionRate(stateShape)}) on ${train.length} states`);
-
-  const trainSteps = options.trainSteps ?? 600;
-  const batchSize = Math.min(options.batchSize ?? 16, train.length);
-  const loader = await BatchLoader.open({ kind: 'well', options: { root: dataRoot, split: 'train', config, augment: true, seed } }, { batchSize, infinite: true, seed, workers: 1 });
-  const peak = 1e-3;
-  const warmup = Math.max(1, Math.floor(trainSteps / 20));
-  const losses: number[] = [];
-  const trainStart = Date.now();
-  let step = 0;
-  for await (const batch of loader) {
-    // Linear warm-up then cosine decay, per step.
-    const lr = step < warmup ? (peak * (step + 1)) / warmup : (peak * (1 + Math.cos((Math.PI * (step - warmup)) / (trainSteps - warmup)))) / 2;
-    const result = await ae.trainStep(reshapeStates(batch.state), lr);
-    if (!result.skipped) losses.push(result.loss);
-    step++;
-    if (step % Math.max(1, Math.floor(trainSteps / 10)) === 0 || step === trainSteps) {
-      const recent = losses.slice(-20);
-      log(`      step ${String(step).padStart(5)}/${trainSteps}  loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}  lr ${lr.toExponential(2)}`);
-    }
-    if (step >= trainSteps) break;
-  }
-  await loader.close();
-  const trainSeconds = (Date.now() - trainStart) / 1000;
-  const weights = join(out, 'autoencoder.safetensors');
-  await ae.saveWeights(weights, { dataset: config, preset });
-
-  log(`[3/3] reconstruction error on ${test.length} test states, physical units`);
-  ae.eval();
-  const post = test.postprocess;
-  const sums = new Map<string, { ae: number; mean: number; n: number }>(channels.map((c) => [c, { ae: 0, mean: 0, n: 0 }]));
-  for (let i = 0; i < test.length; i++) {
-    const x = test.item(i).state; // (T = 1, C, *space) reads as a batch of one state
-    const y = await (await ae.decode(await ae.encode(x))).data() as Float32Array;
-    const truth = post.invert({ data: Float32Array.from(x.data), shape: x.shape });
-    const recon = post.invert({ data: Float32Array.from(y), shape: x.shape });
-    const n = x.data.length / channels.length;
-    const meanField = Float32Array.from(truth.data);
-    for (let c = 0; c < channels.length; c++) {
-      let m = 0;
-      for (let j = 0; j < n; j++) m += truth.data[c * n + j]!;
-      meanField.fill(m / n, c * n, (c + 1) * n);
-    }
-    const metrics = fieldMetrics(truth, recon).vrmse[0]!;
-    const baseline = fieldMetrics(truth, { data: meanField, shape: x.shape }).vrmse[0]!;
-    channels.forEach((c, k) => {
-      const s = sums.get(c)!;
-      s.ae += metrics[k]!;
-      s.mean += baseline[k]!;
-      s.n++;
-    });
-  }
-  const reconstruction = Object.fromEntries([...sums].map(([c, s]) => [c, s.ae / s.n]));
-  const meanBaseline = Object.fromEntries([...sums].map(([c, s]) => [c, s.mean / s.n]));
-  const summaryFile = join(out, 'summary.json');
-  const summary: DemoSummary = {
-    dataset: 'euler_multi_quadrants_openBC (built-in solver)',
-    resolution,
-    trajectories: { train: train.length, valid: valid.length, test: test.length },
-    autoencoder: { preset, parameters: ae.parameterCount(), compression: ae.compressionRate(stateShape), latentShape: ae.latentShape(stateShape).slice(1) },
-    training: {
-      steps: trainSteps,
-      seconds: trainSeconds,
-      samplesPerSecond: (trainSteps * batchSize) / trainSeconds,
-      firstLoss: losses[0] ?? NaN,
-      lastLoss: losses.at(-1) ?? NaN,
-    },
-    reconstruction,
-    meanBaseline,
-    seconds: (Date.now() - started) / 1000,
-    files: { data: dataRoot, weights, summary: summaryFile },
+  const cuda = doctor().cudaAvailable;
+  const device = cuda && options.size !== 'cpu' && options.size !== 'tiny' ? 'cuda' : 'cpu';
+  const kind = options.size === undefined || options.size === 'auto' ? (device === 'cuda' ? 'gpu' : 'cpu') : options.size;
+  const sizes: DemoSizes = { ...demoSizes(kind), ...options.sizes };
+  const seed = options.seed ?? 0;
+  const dataRoot = join(out, 'data');
+  const runsRoot = join(out, 'runs');
+  const stopIfAsked = () => {
+    if (options.signal?.aborted) throw new Error(`demo interrupted; finished stages are kept in ${out} (run the same command again to resume)`);
   };
-  for (const d of [train, valid, test]) d.close();
-  writeFileSync(summaryFile + '.tmp', JSON.stringify(summary, null, 2));
-  renameSync(summaryFile + '.tmp', summaryFile);
+  manualSeed(seed);
+  const clock = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
+
+  log(`[1/6] ${clock()}  generating Euler multi-quadrants data: ${sizes.resolution}², ${sizes.trajectories} trajectories × γ ∈ {${sizes.gamma.join(', ')}}, ${sizes.steps} states (built-in solver, ${availableParallelism()} cores)`);
+  await generateEuler({ root: dataRoot, boundary: 'open', resolution: sizes.resolution, steps: sizes.steps, trajectories: sizes.trajectories, gamma: sizes.gamma, seed, device });
+  stopIfAsked();
+
+  // 2. The autoencoder run (resumed, or skipped when finished, on a second call).
+  const aeDir = join(runsRoot, 'ae');
+  const aeEpochs = 4;
+  const ae = resolveAeConfig(
+    composeConfig('ae_cpu', [
+      'dataset=euler_open',
+      `dataset.root=${quote(dataRoot)}`,
+      `ae=${sizes.ae.preset}`,
+      ...sizes.ae.overrides,
+      `runs_dir=${quote(runsRoot)}`,
+      `train.epochs=${aeEpochs}`,
+      `train.epoch_size=${Math.max(1, Math.ceil(sizes.ae.steps / aeEpochs))}`,
+      `train.batch_size=${sizes.ae.batch}`,
+      `train.precision=${sizes.precision}`,
+      `train.device=${device}`,
+      `train.seed=${seed}`,
+      'optim.learning_rate=1e-3',
+      `optim.warmup=${Math.max(1, Math.floor(sizes.ae.steps / 20))}`,
+      'valid.epoch_size=16',
+      `valid.batch_size=${Math.min(16, sizes.ae.batch)}`,
+    ]),
+  );
+  log(`[2/6] ${clock()}  training the autoencoder ${sizes.ae.preset} (${sizes.ae.steps} steps of ${sizes.ae.batch}, ${sizes.precision}) → ${aeDir}`);
+  const aeResult = await trainAutoencoder(existsSync(join(aeDir, 'config.yaml')) ? undefined : ae, {
+    ...(existsSync(join(aeDir, 'config.yaml')) ? { resumeDir: aeDir } : { runDir: aeDir }),
+    progress: 'lines',
+    signal: options.signal,
+    log,
+  });
+  stopIfAsked();
+  if (!aeResult.completed) throw new Error(`the autoencoder run ${aeDir} stopped before finishing`);
+
+  log(`[3/6] ${clock()}  caching latent trajectories (train ×${sizes.repeat} augmentations, valid)`);
+  const cached = await cacheLatents(aeDir, { split: 'train', repeat: sizes.repeat, device });
+  await cacheLatents(aeDir, { split: 'valid', device });
+  stopIfAsked();
+
+  // 4. The two emulators, the same backbone and windows.
+  const emulatorDirs = {} as Record<EmulatorRunKind, string>;
+  for (const [k, runKind] of (['diffusion', 'surrogate'] as const).entries()) {
+    const dir = join(runsRoot, runKind);
+    emulatorDirs[runKind] = dir;
+    const section = runKind === 'diffusion' ? 'denoiser' : 'surrogate';
+    const epochs = 4;
+    const config = resolveEmulatorConfig(
+      composeConfig(
+        `${runKind}_cpu`,
+        [
+          `ae_run=${quote(aeDir)}`,
+          `${section}=${sizes.emulator.preset}`,
+          ...sizes.emulator.overrides.map((o) => `${section}.${o}`),
+          `runs_dir=${quote(runsRoot)}`,
+          `train.epochs=${epochs}`,
+          `train.epoch_size=${Math.max(1, Math.ceil(sizes.emulator.steps / epochs))}`,
+          `train.batch_size=${sizes.emulator.batch}`,
+          `train.precision=${sizes.precision}`,
+          `train.device=${device}`,
+          `train.seed=${seed}`,
+          'optim.learning_rate=1e-3',
+          `optim.warmup=${Math.max(1, Math.floor(sizes.emulator.steps / 20))}`,
+          'valid.epoch_size=16',
+          `valid.batch_size=${Math.min(16, sizes.emulator.batch)}`,
+          `trajectory.stride=${sizes.stride}`,
+        ],
+        runKind,
+      ),
+      runKind,
+    );
+    log(`[4/6] ${clock()}  training the latent ${runKind === 'diffusion' ? 'diffusion emulator' : 'neural solver'} (${k + 1}/2) ${sizes.emulator.preset} (${sizes.emulator.steps} steps of ${sizes.emulator.batch}) → ${dir}`);
+    const exists = existsSync(join(dir, 'config.yaml'));
+    const r = await trainEmulator(exists ? undefined : config, { ...(exists ? { resumeDir: dir } : { runDir: dir }), progress: 'lines', signal: options.signal, log });
+    stopIfAsked();
+    if (!r.completed) throw new Error(`the ${runKind} run ${dir} stopped before finishing`);
+  }
+
+  const summaries: EvalSummary[] = [];
+  const evalDirs: string[] = [];
+  for (const runKind of ['diffusion', 'surrogate'] as const) {
+    log(`[5/6] ${clock()}  evaluating the ${runKind} run on ${sizes.eval.trajectories} test trajectories (K = ${runKind === 'diffusion' ? sizes.eval.samples : 1}${runKind === 'diffusion' ? `, Adams–Bashforth ${sizes.eval.steps} steps` : ''})`);
+    const { dir, summary } = await evaluateRun(emulatorDirs[runKind], {
+      trajectories: sizes.eval.trajectories,
+      samples: sizes.eval.samples,
+      sampler: 'ab',
+      steps: sizes.eval.steps,
+      device,
+      signal: options.signal,
+      solverSpeed: runKind === 'diffusion',
+    });
+    summaries.push(summary);
+    evalDirs.push(dir);
+  }
+
+  const report = join(out, 'report.html');
+  log(`[6/6] ${clock()}  writing the report`);
+  await writeReport(evalDirs, report, { title: 'latent-emulator demo: Euler multi-quadrants' });
+
+  const [diffusion, surrogate] = summaries as [EvalSummary, EvalSummary];
+  const solver = diffusion.solver ?? surrogate.solver;
+  const summary: DemoSummary = {
+    out,
+    device,
+    sizes,
+    compression: cached.compressionRate,
+    horizons: diffusion.horizons,
+    rows: [
+      { model: 'autoencoder (reconstruction)', vrmse: diffusion.by_horizon.ae_vrmse!.mean!, spreadSkill: null, msPerState: null },
+      { model: 'latent diffusion', vrmse: diffusion.by_horizon.vrmse!.mean!, spreadSkill: diffusion.by_horizon.spread_skill!.mean!, msPerState: diffusion.speed.seconds_per_state * 1000 },
+      { model: 'latent neural solver', vrmse: surrogate.by_horizon.vrmse!.mean!, spreadSkill: null, msPerState: surrogate.speed.seconds_per_state * 1000 },
+    ],
+    solverMsPerState: solver ? solver.seconds_per_state * 1000 : null,
+    report,
+    runs: { ae: aeDir, diffusion: emulatorDirs.diffusion, surrogate: emulatorDirs.surrogate },
+    seconds: (performance.now() - started) / 1000,
+  };
+  writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (!findCheckpoint(aeDir, 'state')) throw new Error(`${aeDir}: the autoencoder checkpoint disappeared`);
   return summary;
 }
 
 /** The table the CLI prints. */
 export function formatSummary(s: DemoSummary): string {
-  const rows = Object.keys(s.reconstruction).map((c) => `  ${c.padEnd(12)} ${s.reconstruction[c]!.toFixed(4).padStart(8)}   ${s.meanBaseline[c]!.toFixed(4).padStart(8)}`);
-  return [
-    `dataset       ${s.dataset}, ${s.resolution}², states train/valid/test ${s.trajectories.train}/${s.trajectories.valid}/${s.trajectories.test}`,
-    `autoencoder   ${s.autoencoder.preset}, ${(s.autoencoder.parameters / 1e6).toFixed(2)} M parameters, latent ${s.autoencoder.latentShape.join('×')}, compression ×${s.autoencoder.compression}`,
-    `training      ${s.training.steps} steps in ${s.training.seconds.toFixed(0)} s (${s.training.samplesPerSecond.toFixed(1)} samples/s), loss ${s.training.firstLoss.toFixed(3)} → ${s.training.lastLoss.toFixed(3)}`,
-    `test VRMSE    field          AE recon.  mean-field baseline`,
-    ...rows,
-    `total         ${s.seconds.toFixed(0)} s; summary: ${s.files.summary}`,
-  ].join('\n');
+  const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+  const heads = s.horizons.map(([a, b]) => `${a}:${b}`.padStart(8));
+  const lines = [
+    `Euler multi-quadrants ${s.sizes.resolution}², compression ×${s.compression}, ${s.device}; test VRMSE (mean over fields, physical units) by lead time:`,
+    `  ${'model'.padEnd(30)}${heads.join('')}   spread/skill   ms/state`,
+    ...s.rows.map(
+      (r) =>
+        `  ${r.model.padEnd(30)}${r.vrmse.map((v) => fmt(v).padStart(8)).join('')}   ${(r.spreadSkill ? r.spreadSkill.map((v) => fmt(v, 2)).join(' ') : '–').padEnd(13)}  ${fmt(r.msPerState, 1)}`,
+    ),
+  ];
+  if (s.solverMsPerState !== null) lines.push(`  built-in solver: ${fmt(s.solverMsPerState, 1)} ms per emulated state on this machine`);
+  lines.push(`report: ${s.report}`, `total ${s.seconds.toFixed(0)} s`);
+  return lines.join('\n');
 }

@@ -73,6 +73,7 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
   for (const r of weights.rejected) o.warn?.(`skipped ${r}; using ${weights.path}`);
 
   // The autoencoder whose weights encoded the emulator's training cache.
+  if (!config.ae_run) throw runError(dir, 'is a pixel-space run (no ae_run); eval and emulate take latent-space runs for now');
   const aeDir = resolve(config.ae_run);
   if (!existsSync(join(aeDir, 'config.yaml'))) throw runError(dir, `its autoencoder run ${aeDir} is missing (no config.yaml)`);
   const aeConfig = readRunConfig(join(aeDir, 'config.yaml'));

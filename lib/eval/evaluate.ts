@@ -20,11 +20,12 @@ import { decodeStates, encodeStates, itemSeed, openEmulationRun, openTrajectorie
 import type { SamplerOptions } from '../emulate/rollout.js';
 import { getNumThreads } from '../runtime.js';
 import { writeFileAtomic } from '../train/checkpoint.js';
+import { EVAL_FORMAT } from './format.js';
 import { ENSEMBLE_METRICS, ensembleMetrics, ensembleSpectra, type EnsembleMetrics } from './metrics.js';
 import { chooseTrajectories } from './python-random.js';
 import { measureSolverSpeed, type SolverSpeed } from './solver-speed.js';
 
-export const EVAL_FORMAT = 'latent-emulator-eval/1';
+export { EVAL_FORMAT };
 /** Metric groups: emulator vs truth, emulator vs the AE reconstruction, AE reconstruction vs truth. */
 export const METRIC_PREFIXES = ['', 'rel_', 'ae_'] as const;
 export const CSV_COLUMNS = ['trajectory', 'field', 'lead_time', ...METRIC_PREFIXES.flatMap((p) => ENSEMBLE_METRICS.map((m) => `${p}${m}`))];

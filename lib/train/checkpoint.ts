@@ -23,17 +23,23 @@ export interface FoundCheckpoint {
   rejected: string[];
 }
 
-/** Writes `text` to `path` atomically: temporary file, fsync, rename, fsync of the directory. */
+/** Writes `text` to `path` atomically: temporary file, fsync, rename, fsync of the directory; on failure
+ *  the temporary file is removed and `path` is left as it was. */
 export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  renameSync(tmp, path);
   syncDir(dirname(path));
 }
 

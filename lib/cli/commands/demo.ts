@@ -1,19 +1,30 @@
-// `latent-emulator demo`: the main job on a built-in default (see lib/demo/demo.ts).
+// `latent-emulator demo`: the main job on a built-in default (see lib/demo/demo.ts): generate data, train an
+// autoencoder, cache latents, train a diffusion emulator and a neural solver, evaluate both, write the report.
 import type { Command } from 'commander';
 
 import { formatSummary, runDemo } from '../../demo/demo.js';
+import { withInterrupt } from '../interrupt.js';
+
+interface Flags {
+  out: string;
+  size: string;
+  seed: string;
+}
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('generate Euler data with the built-in solver, train a CPU-sized autoencoder, report its reconstruction error')
-    .option('--out <dir>', 'output folder', 'demo-output')
-    .option('--resolution <n>', 'cells per side', (v) => Number(v), 64)
-    .option('--train-steps <n>', 'autoencoder training steps', (v) => Number(v), 600)
-    .option('--precision <p>', 'float32 or bfloat16', 'bfloat16')
-    .option('--seed <n>', 'seed', (v) => Number(v), 0)
-    .action(async (o: { out: string; resolution: number; trainSteps: number; precision: 'float32' | 'bfloat16'; seed: number }) => {
-      const summary = await runDemo({ out: o.out, resolution: o.resolution, trainSteps: o.trainSteps, precision: o.precision, seed: o.seed });
-      process.stdout.write('\n' + formatSummary(summary) + '\n');
+    .description('the whole pipeline on built-in Euler data: generate, train an autoencoder, cache latents, train diffusion + neural solver, evaluate, report')
+    .option('--out <dir>', 'output folder (rerun to resume)', 'demo-output')
+    .option('--size <size>', 'auto (gpu when CUDA is usable, else cpu) | cpu | gpu | tiny', 'auto')
+    .option('--seed <n>', 'seed', '0')
+    .action(async (f: Flags) => {
+      if (!['auto', 'cpu', 'gpu', 'tiny'].includes(f.size)) throw new Error(`--size must be auto, cpu, gpu or tiny, got '${f.size}'`);
+      const seed = Number(f.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got '${f.seed}'`);
+      const summary = await withInterrupt((signal) =>
+        runDemo({ out: f.out, size: f.size as 'auto', seed, signal, log: (line) => process.stderr.write(`${line}\n`) }),
+      );
+      process.stdout.write(`\n${formatSummary(summary)}\n`);
     });
 }

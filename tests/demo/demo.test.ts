@@ -1,0 +1,44 @@
+// The demo end to end at tiny sizes: every stage runs through the real runs and commands, the report and the
+// summary table come out, the numbers in the table are the evaluations', and a second call resumes.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { demoSizes, formatSummary, runDemo } from '../../lib/demo/demo.js';
+import { setNumThreads } from '../../lib/runtime.js';
+import { tempDir } from '../train/fixtures.js';
+
+let root: string;
+let cleanup: () => void;
+beforeAll(() => {
+  setNumThreads(1);
+  ({ dir: root, cleanup } = tempDir('le-demo-'));
+});
+afterAll(() => cleanup());
+
+test('demo (tiny): data → autoencoder → latents → diffusion + neural solver → eval → report', async () => {
+  const lines: string[] = [];
+  const s = await runDemo({ out: root, size: 'tiny', log: (l) => lines.push(l) });
+  for (const stage of ['[1/6]', '[2/6]', '[3/6]', '[4/6]', '[5/6]', '[6/6]']) expect(lines.some((l) => l.includes(stage))).toBe(true);
+  expect(existsSync(s.report)).toBe(true);
+  const html = readFileSync(s.report, 'utf8');
+  expect(html).toContain('<html');
+  expect(html).toContain('diffusion');
+  // The table's numbers are the evaluations' horizon means.
+  const evalDir = join(s.runs.diffusion, 'eval');
+  expect(existsSync(evalDir)).toBe(true);
+  expect(s.rows.map((r) => r.model)).toEqual(['autoencoder (reconstruction)', 'latent diffusion', 'latent neural solver']);
+  for (const r of s.rows) for (const v of r.vrmse) expect(v === null || Number.isFinite(v)).toBe(true);
+  expect(s.rows[1]!.vrmse.length).toBe(s.horizons.length);
+  const table = formatSummary(s);
+  expect(table).toContain('latent diffusion');
+  expect(table).toContain(s.report);
+  expect(s.compression).toBe((5 * 16 * 16) / (4 * 8 * 8));
+  expect(s.sizes.resolution).toBe(demoSizes('tiny').resolution);
+
+  // A second call keeps the finished runs and evaluations.
+  const aeState = join(s.runs.ae, 'state.safetensors');
+  const before = statSync(aeState).mtimeMs;
+  const again = await runDemo({ out: root, size: 'tiny', log: () => {} });
+  expect(statSync(aeState).mtimeMs).toBe(before);
+  expect(again.rows[1]!.vrmse).toEqual(s.rows[1]!.vrmse);
+}, 240_000);
