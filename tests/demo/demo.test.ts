@@ -5,10 +5,12 @@ import { join } from 'node:path';
 
 import { demoSizes, formatSummary, runDemo } from '../../lib/demo/demo.js';
 import { setNumThreads } from '../../lib/runtime.js';
+import { chromiumTest, launchChromium, openReport } from '../report/chromium.js';
 import { tempDir } from '../train/fixtures.js';
 
 let root: string;
 let cleanup: () => void;
+let report: string | undefined;
 beforeAll(() => {
   setNumThreads(1);
   ({ dir: root, cleanup } = tempDir('le-demo-'));
@@ -20,6 +22,7 @@ test('demo (tiny): data → autoencoder → latents → diffusion + neural solve
   const s = await runDemo({ out: root, size: 'tiny', log: (l) => lines.push(l) });
   for (const stage of ['[1/6]', '[2/6]', '[3/6]', '[4/6]', '[5/6]', '[6/6]']) expect(lines.some((l) => l.includes(stage))).toBe(true);
   expect(existsSync(s.report)).toBe(true);
+  report = s.report;
   const html = readFileSync(s.report, 'utf8');
   expect(html).toContain('<html');
   expect(html).toContain('diffusion');
@@ -42,3 +45,18 @@ test('demo (tiny): data → autoencoder → latents → diffusion + neural solve
   expect(statSync(aeState).mtimeMs).toBe(before);
   expect(again.rows[1]!.vrmse).toEqual(s.rows[1]!.vrmse);
 }, 240_000);
+
+chromiumTest('tests/demo/demo.test.ts')('the demo report (real evaluation output) renders in Chromium without errors', async () => {
+  if (!report) throw new Error('the demo test did not produce a report');
+  const browser = await launchChromium();
+  try {
+    const { page, problems } = await openReport(browser, report);
+    expect(await page.$$eval('svg.plot', (els) => els.length)).toBeGreaterThan(5);
+    expect(await page.$$eval('canvas[data-field]', (els) => els.length)).toBeGreaterThan(0);
+    await page.click('#animations article.anim [data-act=next]');
+    expect(await page.$eval('#animations article.anim', (el) => (el as HTMLElement).dataset.frame)).toBe('1');
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}, 30_000);

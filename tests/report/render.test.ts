@@ -1,50 +1,23 @@
 // Opens the report in headless Chromium (puppeteer-core driving the system browser) and checks that it
 // renders without errors and that the animation player works. Skipped with a warning when no Chromium is
 // installed, unless CI is set (CI installs it, so there the test must run).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeReport } from '../../lib/report/index.js';
+import { chromiumTest, launchChromium, openReport } from './chromium.js';
 import { FRAMES, makeFixture } from './fixture.js';
 
-function findChromium(): string | null {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    const found = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
-    return found || null;
-  } catch {
-    return null;
-  }
-}
-
-const chromium = findChromium();
-if (!chromium && !process.env.CI) console.warn('tests/report/render.test.ts: no chromium on PATH, rendering test skipped (set CHROMIUM_PATH or install chromium)');
-const maybe = chromium || process.env.CI ? test : test.skip;
-
-maybe('the report renders in headless Chromium without errors and its animation plays', async () => {
-  if (!chromium) throw new Error('CI is set but no chromium was found on PATH (set CHROMIUM_PATH)');
-  const { default: puppeteer } = await import('puppeteer-core');
+chromiumTest('tests/report/render.test.ts')('the report renders in headless Chromium without errors and its animation plays', async () => {
   const root = mkdtempSync(join(tmpdir(), 'report-render-'));
-  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launchChromium();
   try {
     const f = makeFixture(root);
     const out = join(root, 'report.html');
     await writeReport([f.diffusionRun, f.surrogateEval], out);
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      // (the readback hint comes from this test's own getImageData calls)
-      if (m.type() === 'error' || (m.type() === 'warn' && !m.text().includes('willReadFrequently'))) problems.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${String(e)}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-    page.on('request', (r) => requests.push(r.url()));
-    await page.setViewport({ width: 1200, height: 900 });
+    const { page, problems, requests } = await openReport(browser, out);
     const url = pathToFileURL(out).href;
-    await page.goto(url, { waitUntil: 'load' });
 
     expect(await page.$$eval('svg.plot', (els) => els.length)).toBeGreaterThanOrEqual(3 + 3 + 3 + 6);
     expect(await page.$$eval('svg.plot path[stroke]', (els) => els.length)).toBeGreaterThan(10);
