@@ -81,7 +81,7 @@ export const TrajectorySchema = z
 
 const DATASET_KEYS = ['name', 'physics', 'fields', 'augment', 'stride', 'include_filters', 'exclude_filters', 'root'];
 const TOP_KEYS = ['name', 'runs_dir', 'dataset', 'ae', 'optim', 'train', 'valid'];
-const EMULATOR_TOP_KEYS = ['name', 'runs_dir', 'ae_run', 'cache', 'denoiser', 'surrogate', 'optim', 'train', 'valid', 'trajectory'];
+const EMULATOR_TOP_KEYS = ['name', 'runs_dir', 'ae_run', 'cache', 'dataset', 'denoiser', 'surrogate', 'optim', 'train', 'valid', 'trajectory'];
 
 /** What is trained: the run kind decides the sections a configuration has. */
 export type RunKind = 'ae' | 'diffusion' | 'surrogate';
@@ -101,22 +101,33 @@ export interface AeRunConfig {
   valid: z.infer<typeof ValidSchema>;
 }
 
+/** Where an emulator run's windows come from: an autoencoder run's latent cache, or the Well data itself. */
+export type EmulatorSpace = 'latent' | 'pixel';
+
 /**
- * A latent emulator run (train-diffusion / train-surrogate): windows of the latent cache that an
- * autoencoder run wrote (`<ae_run>/cache/<physics>/<split>/`, see cache-latents), a denoiser or
- * surrogate ViT (`model`, stored under `denoiser:` or `surrogate:` in YAML), optimizer and schedule.
+ * An emulator run (train-diffusion / train-surrogate), in one of two spaces (spec §4.4–4.6):
+ * - latent (`ae_run`, optionally `cache`): windows of the latent cache that an autoencoder run wrote
+ *   (`<ae_run>/cache/<physics>/<split>/`, see cache-latents);
+ * - pixel (`dataset`, as in autoencoder runs, with `dataset.root`): windows of the pre-processed Well data
+ *   read directly, augmented on the fly when `train.augment`, patched by the ViT (`patch_size`).
+ * Exactly one of `ae_run` and `dataset` is given. Then a denoiser or surrogate ViT (`model`, stored under
+ * `denoiser:` or `surrogate:` in YAML), optimizer and schedule.
  */
 export interface EmulatorRunConfig {
   kind: EmulatorRunKind;
   name: string;
   /** Where run directories go (default runs/diffusion or runs/surrogate). */
   runs_dir: string;
-  /** The autoencoder run directory whose latent cache is trained on. */
-  ae_run: string;
-  /** The cache directory (default `<ae_run>/cache`). */
+  /** Which of `ae_run` / `dataset` was given (derived; not a key of its own in YAML). */
+  space: EmulatorSpace;
+  /** Latent runs: the autoencoder run directory whose latent cache is trained on; null for pixel runs. */
+  ae_run: string | null;
+  /** Latent runs: the cache directory (default `<ae_run>/cache`); always null for pixel runs. */
   cache: string | null;
-  /** The ViT; the data-dependent keys (channels, label_features, spatial, spatial_shape) come from the cache,
-   *  and when given must agree with it. */
+  /** Pixel runs: the dataset (a configs/dataset preset or a mapping, plus `root`); null for latent runs. */
+  dataset: (DatasetConfig & { root: string }) | null;
+  /** The ViT; the data-dependent keys (channels, label_features, spatial, spatial_shape) come from the cache
+   *  (latent runs) or the dataset (pixel runs), and when given must agree with it. */
   model: EmulatorModelConfig;
   optim: z.infer<typeof OptimSchema>;
   train: z.infer<typeof TrainSchema>;
@@ -278,7 +289,7 @@ export function readRunConfig(path: string): AeRunConfig {
 
 // ---- latent emulator runs (train-diffusion, train-surrogate) ----
 
-/** Keys of the ViT section that come from the latent cache; given explicitly, they must agree with it. */
+/** Keys of the ViT section that come from the latent cache or the dataset; given explicitly, they must agree with it. */
 export const DATA_KEYS = ['channels', 'label_features', 'spatial', 'spatial_shape'] as const;
 
 /** Validates a composed emulator configuration (see emulatorRunConfig). */
@@ -307,13 +318,32 @@ export function resolveEmulatorConfig(raw: Obj, kind: EmulatorRunKind, source = 
   const { spatial, ...rest } = parsed;
   const model: EmulatorModelConfig = modelRaw.spatial === undefined ? rest : { ...rest, spatial };
   if (train.batch_size % train.accumulate !== 0) throw new Error(`${source}: train.batch_size ${train.batch_size} is not a multiple of train.accumulate ${train.accumulate}`);
+  // Latent space (ae_run [+ cache]) or pixel space (dataset): exactly one. null / absent means not given.
+  const given = (v: unknown) => v !== undefined && v !== null && v !== '';
   const ae_run = raw.ae_run;
-  if (typeof ae_run !== 'string' || ae_run === '') throw new Error(`${source}: ae_run must be the autoencoder run directory whose latent cache to train on (ae_run=runs/ae/NAME)`);
   const cache = raw.cache;
-  if (cache !== undefined && cache !== null && (typeof cache !== 'string' || cache === '')) throw new Error(`${source}: cache must be a directory (default <ae_run>/cache)`);
-  const name = typeof raw.name === 'string' && raw.name ? raw.name : `${kind}_${model.name ?? 'vit'}`;
+  if (given(ae_run) && given(raw.dataset))
+    throw new Error(
+      `${source}: both ae_run and dataset are set; give ae_run (latent space: train on the autoencoder run's latent cache) or dataset (pixel space: train on the Well data directly), not both (ae_run=null or dataset=null drops one)`,
+    );
+  if (!given(raw.dataset)) {
+    if (typeof ae_run !== 'string' || ae_run === '')
+      throw new Error(
+        `${source}: ae_run must be the autoencoder run directory whose latent cache to train on (ae_run=runs/ae/NAME), or give dataset=NAME dataset.root=DIR to train in pixel space on the Well data`,
+      );
+    if (cache !== undefined && cache !== null && (typeof cache !== 'string' || cache === '')) throw new Error(`${source}: cache must be a directory (default <ae_run>/cache)`);
+    const name = typeof raw.name === 'string' && raw.name ? raw.name : `${kind}_${model.name ?? 'vit'}`;
+    const runs_dir = typeof raw.runs_dir === 'string' && raw.runs_dir ? raw.runs_dir : `runs/${kind}`;
+    return { kind, name, runs_dir, space: 'latent', ae_run, cache: (cache as string | undefined) ?? null, dataset: null, model, optim, train, valid, trajectory };
+  }
+  if (given(cache)) throw new Error(`${source}: cache = ${String(cache)} but this is a pixel-space run (dataset is set): the cache belongs to an ae_run; drop it (cache=null)`);
+  if (!isObj(raw.dataset)) throw new Error(`${source}: section 'dataset' must be a dataset preset name (configs/dataset) or a mapping`);
+  const { root = 'data', ...datasetRaw } = raw.dataset;
+  if (typeof root !== 'string' || root === '') throw new Error(`${source}: dataset.root must be the data directory (dataset.root=/path/to/data)`);
+  const dataset = { ...parseDatasetConfig(datasetRaw, `${source}: dataset`), root };
+  const name = typeof raw.name === 'string' && raw.name ? raw.name : `${kind}_${dataset.name}_${model.name ?? 'vit'}`;
   const runs_dir = typeof raw.runs_dir === 'string' && raw.runs_dir ? raw.runs_dir : `runs/${kind}`;
-  return { kind, name, runs_dir, ae_run, cache: (cache as string | undefined) ?? null, model, optim, train, valid, trajectory };
+  return { kind, name, runs_dir, space: 'pixel', ae_run: null, cache: null, dataset, model, optim, train, valid, trajectory };
 }
 
 /** Preset (configs/train/<base>.yaml, default `diffusion` / `surrogate`) + overrides → validated emulator configuration. */
@@ -321,11 +351,12 @@ export function emulatorRunConfig(kind: EmulatorRunKind, base: string | Obj = ki
   return resolveEmulatorConfig(composeConfig(base, overrides, kind), kind, typeof base === 'string' ? `train preset '${base}'` : 'train configuration');
 }
 
-/** The resolved emulator configuration as saved in a run directory (the model under `denoiser:` / `surrogate:`). */
+/** The resolved emulator configuration as saved in a run directory (the model under `denoiser:` / `surrogate:`;
+ *  latent runs with `ae_run` and `cache`, pixel runs with `dataset` instead). */
 export function emulatorConfigYaml(config: EmulatorRunConfig): string {
-  const { kind, model, ...rest } = config;
-  const { name, runs_dir, ae_run, cache, optim, train, valid, trajectory } = rest;
-  return stringify({ name, runs_dir, ae_run, cache, [modelSection(kind)]: model, optim, train, valid, trajectory });
+  const { kind, model, name, runs_dir, ae_run, cache, dataset, optim, train, valid, trajectory } = config;
+  const data = config.space === 'pixel' ? { dataset } : { ae_run, cache };
+  return stringify({ name, runs_dir, ...data, [modelSection(kind)]: model, optim, train, valid, trajectory });
 }
 
 /** Reads an emulator run's saved configuration; the kind follows from its model section. */
