@@ -99,6 +99,25 @@ export interface DemoSummary {
 
 const quote = (path: string) => JSON.stringify(path);
 
+/** What the demo sets in every training run: `steps` in 4 epochs (so progress is printed), a short cosine
+ *  schedule with 5 % warm-up, a small fixed validation set. */
+function runOverrides(runsRoot: string, size: { steps: number; batch: number }, precision: string, device: string, seed: number): string[] {
+  const epochs = 4;
+  return [
+    `runs_dir=${quote(runsRoot)}`,
+    `train.epochs=${epochs}`,
+    `train.epoch_size=${Math.max(1, Math.ceil(size.steps / epochs))}`,
+    `train.batch_size=${size.batch}`,
+    `train.precision=${precision}`,
+    `train.device=${device}`,
+    `train.seed=${seed}`,
+    'optim.learning_rate=1e-3',
+    `optim.warmup=${Math.max(1, Math.floor(size.steps / 20))}`,
+    'valid.epoch_size=16',
+    `valid.batch_size=${Math.min(16, size.batch)}`,
+  ];
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const log = options.log ?? ((line: string) => console.log(line));
   const started = performance.now();
@@ -123,24 +142,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   // 2. The autoencoder run (resumed, or skipped when finished, on a second call).
   const aeDir = join(runsRoot, 'ae');
-  const aeEpochs = 4;
   const ae = resolveAeConfig(
     composeConfig('ae_cpu', [
       'dataset=euler_open',
       `dataset.root=${quote(dataRoot)}`,
       `ae=${sizes.ae.preset}`,
       ...sizes.ae.overrides,
-      `runs_dir=${quote(runsRoot)}`,
-      `train.epochs=${aeEpochs}`,
-      `train.epoch_size=${Math.max(1, Math.ceil(sizes.ae.steps / aeEpochs))}`,
-      `train.batch_size=${sizes.ae.batch}`,
-      `train.precision=${sizes.precision}`,
-      `train.device=${device}`,
-      `train.seed=${seed}`,
-      'optim.learning_rate=1e-3',
-      `optim.warmup=${Math.max(1, Math.floor(sizes.ae.steps / 20))}`,
-      'valid.epoch_size=16',
-      `valid.batch_size=${Math.min(16, sizes.ae.batch)}`,
+      ...runOverrides(runsRoot, sizes.ae, sizes.precision, device, seed),
     ]),
   );
   log(`[2/6] ${clock()}  training the autoencoder ${sizes.ae.preset} (${sizes.ae.steps} steps of ${sizes.ae.batch}, ${sizes.precision}) → ${aeDir}`);
@@ -164,7 +172,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const dir = join(runsRoot, runKind);
     emulatorDirs[runKind] = dir;
     const section = runKind === 'diffusion' ? 'denoiser' : 'surrogate';
-    const epochs = 4;
     const config = resolveEmulatorConfig(
       composeConfig(
         `${runKind}_cpu`,
@@ -172,17 +179,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           `ae_run=${quote(aeDir)}`,
           `${section}=${sizes.emulator.preset}`,
           ...sizes.emulator.overrides.map((o) => `${section}.${o}`),
-          `runs_dir=${quote(runsRoot)}`,
-          `train.epochs=${epochs}`,
-          `train.epoch_size=${Math.max(1, Math.ceil(sizes.emulator.steps / epochs))}`,
-          `train.batch_size=${sizes.emulator.batch}`,
-          `train.precision=${sizes.precision}`,
-          `train.device=${device}`,
-          `train.seed=${seed}`,
-          'optim.learning_rate=1e-3',
-          `optim.warmup=${Math.max(1, Math.floor(sizes.emulator.steps / 20))}`,
-          'valid.epoch_size=16',
-          `valid.batch_size=${Math.min(16, sizes.emulator.batch)}`,
+          ...runOverrides(runsRoot, sizes.emulator, sizes.precision, device, seed),
           `trajectory.stride=${sizes.stride}`,
         ],
         runKind,
