@@ -82,7 +82,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
     try {
       f.resolveChannels(channels);
       const latent = run.cache.latent_shape.slice(1);
-      const expectGrid = run.ae.latentShape([1, channels.length, ...f.info.spatialShape]).slice(2);
+      const expectGrid = run.ae ? run.ae.latentShape([1, channels.length, ...f.info.spatialShape]).slice(2) : f.info.spatialShape;
       if (expectGrid.join() !== latent.join())
         throw new Error(`${path}: grid ${f.info.spatialShape.join('×')} encodes to latents ${expectGrid.join('×')}, but run ${run.dir} was trained on ${latent.join('×')}`);
       const available = Math.floor((f.info.nSteps - 1) / stride) + 1;
@@ -109,7 +109,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
     try {
       const refs = input.resolveChannels(channels);
       const space = input.info.spatialShape;
-      const decodeBatch = o.decodeBatch ?? chooseDecodeBatch([channels.length, ...space], Math.max(...run.aeConfig.ae.hid_channels));
+      const decodeBatch = o.decodeBatch ?? chooseDecodeBatch([channels.length, ...space], run.aeConfig ? Math.max(...run.aeConfig.ae.hid_channels) : channels.length);
       const time = input.readTime(0);
       for (let sample = 0; sample < plan.trajectories; sample++) {
         if (o.signal?.aborted) throw new Error(`emulation interrupted after ${done} of ${total} trajectories; finished files are kept in ${outDir} (run again to resume)`);

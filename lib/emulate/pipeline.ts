@@ -1,5 +1,6 @@
 // A trained emulator run opened for inference (eval, emulate): the emulator's weights, the autoencoder run it
-// was trained on (the weights that encoded its cache), the data directory and its dataset configuration.
+// was trained on (the weights that encoded its cache; none for pixel-space runs), the data directory and its
+// dataset configuration.
 // Physical states go in pre-processed (the dataset's transforms), are encoded, rolled out in latent space and
 // decoded in chunks. Everything that can be wrong with the runs is checked before any compute.
 import { createHash } from 'node:crypto';
@@ -38,9 +39,10 @@ export interface EmulationRun {
   cache: CacheInfo;
   emulator: EmulatorModel;
   weights: FoundCheckpoint;
-  aeDir: string;
-  aeConfig: AeRunConfig;
-  ae: Autoencoder;
+  /** The autoencoder run and model; null for pixel-space runs (their states are the data's). */
+  aeDir: string | null;
+  aeConfig: AeRunConfig | null;
+  ae: Autoencoder | null;
   dataRoot: string;
   datasetConfig: DatasetConfig;
   /** Steps between the emulator's consecutive states (trajectory.stride). */
@@ -72,11 +74,47 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
   if (!weights) throw runError(dir, `no '${name}' checkpoint (${name}.safetensors): train it first, or give --weights ${name === 'state' ? 'best' : 'state'}`);
   for (const r of weights.rejected) o.warn?.(`skipped ${r}; using ${weights.path}`);
 
-  // The autoencoder whose weights encoded the emulator's training cache.
-  if (!config.ae_run) throw runError(dir, 'is a pixel-space run (no ae_run); eval and emulate take latent-space runs for now');
-  const aeDir = resolve(config.ae_run);
+  const device = o.device ?? config.train.device;
+  const precision = o.precision ?? 'float32';
+  const autoencoder = config.ae_run ? await openAutoencoder(dir, config.ae_run, cache.ae_hash) : null;
+  // The data: the autoencoder run's dataset (latent runs) or the run's own (pixel runs).
+  const dataset = autoencoder ? autoencoder.config.dataset : config.dataset;
+  if (!dataset) throw runError(dir, 'names neither ae_run nor dataset');
+  const { root: configRoot, ...datasetConfig } = dataset;
+  if (o.dataset !== undefined && o.dataset !== datasetConfig.name)
+    throw runError(dir, `was trained on dataset '${datasetConfig.name}'${autoencoder ? ` (autoencoder run ${autoencoder.dir})` : ''}, not '${o.dataset}'`);
+  const dataRoot = resolve(o.root ?? configRoot);
+  if (!existsSync(dataRoot)) throw runError(dir, `data directory ${dataRoot} does not exist (give --root)`);
+
+  const ae = autoencoder ? Autoencoder.create({ ...autoencoder.config.ae, pix_channels: datasetConfig.fields.length }, { device, precision }).eval() : null;
+  const emulator = createEmulator({ ...config, train: { ...config.train, device, precision } }, cache).eval();
+  try {
+    if (ae && autoencoder) await ae.loadWeights(autoencoder.weights.path, { strict: true, ema: autoencoder.config.optim.ema_decay > 0 });
+    await emulator.loadWeights(weights.path, { strict: true });
+  } catch (err) {
+    throw runError(dir, (err as Error).message);
+  }
+  return {
+    dir,
+    name: basename(dir),
+    config,
+    cache,
+    emulator,
+    weights,
+    aeDir: autoencoder?.dir ?? null,
+    aeConfig: autoencoder?.config ?? null,
+    ae,
+    dataRoot,
+    datasetConfig,
+    stride: config.trajectory.stride,
+  };
+}
+
+/** The autoencoder run of a latent emulator, with the weights whose hash the emulator's cache recorded. */
+async function openAutoencoder(dir: string, aeRun: string, aeHash: string): Promise<{ dir: string; config: AeRunConfig; weights: FoundCheckpoint }> {
+  const aeDir = resolve(aeRun);
   if (!existsSync(join(aeDir, 'config.yaml'))) throw runError(dir, `its autoencoder run ${aeDir} is missing (no config.yaml)`);
-  const aeConfig = readRunConfig(join(aeDir, 'config.yaml'));
+  const config = readRunConfig(join(aeDir, 'config.yaml'));
   const candidates = ['state', 'state_best'].map((n) => {
     try {
       return findCheckpoint(aeDir, n);
@@ -84,29 +122,12 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
       return undefined;
     }
   });
-  const aeWeights = candidates.find((c) => c?.manifest.sha256 === cache.ae_hash);
-  if (!aeWeights) {
+  const weights = candidates.find((c) => c?.manifest.sha256 === aeHash);
+  if (!weights) {
     const found = candidates.filter((c) => c).map((c) => `${basename(c!.path)} ${c!.manifest.sha256.slice(0, 12)}…`);
-    throw runError(dir, `the autoencoder weights it was trained on (${cache.ae_hash.slice(0, 12)}…) are no longer in ${aeDir} (found: ${found.join(', ') || 'none'}); re-cache and retrain, or restore them`);
+    throw runError(dir, `the autoencoder weights it was trained on (${aeHash.slice(0, 12)}…) are no longer in ${aeDir} (found: ${found.join(', ') || 'none'}); re-cache and retrain, or restore them`);
   }
-
-  const { root: configRoot, ...datasetConfig } = aeConfig.dataset;
-  if (o.dataset !== undefined && o.dataset !== datasetConfig.name)
-    throw runError(dir, `was trained on dataset '${datasetConfig.name}' (autoencoder run ${aeDir}), not '${o.dataset}'`);
-  const dataRoot = resolve(o.root ?? configRoot);
-  if (!existsSync(dataRoot)) throw runError(dir, `data directory ${dataRoot} does not exist (give --root)`);
-
-  const device = o.device ?? config.train.device;
-  const precision = o.precision ?? 'float32';
-  const ae = Autoencoder.create({ ...aeConfig.ae, pix_channels: datasetConfig.fields.length }, { device, precision }).eval();
-  const emulator = createEmulator({ ...config, train: { ...config.train, device, precision } }, cache).eval();
-  try {
-    await ae.loadWeights(aeWeights.path, { strict: true, ema: aeConfig.optim.ema_decay > 0 });
-    await emulator.loadWeights(weights.path, { strict: true });
-  } catch (err) {
-    throw runError(dir, (err as Error).message);
-  }
-  return { dir, name: basename(dir), config, cache, emulator, weights, aeDir, aeConfig, ae, dataRoot, datasetConfig, stride: config.trajectory.stride };
+  return { dir: aeDir, config, weights };
 }
 
 /** The run's dataset split with one window per trajectory: `steps` states every `stride` steps from `start`. */
@@ -114,14 +135,15 @@ export async function openTrajectories(run: EmulationRun, split: Split | string,
   return WellDataset.open({ root: run.dataRoot, split, config: run.datasetConfig, steps, stride });
 }
 
-/** Encodes pre-processed states (T, C, *space) in chunks of `batch`; returns (T, *latent). */
-export async function encodeStates(ae: Autoencoder, states: Tensor, batch = 16): Promise<Tensor> {
-  return mapChunks(states, batch, (x) => ae.encode(x));
+/** Encodes pre-processed states (T, C, *space) in chunks of `batch`; returns (T, *latent). Without an
+ *  autoencoder (pixel-space runs) the states are their own "latents" (a copy). */
+export async function encodeStates(ae: Autoencoder | null, states: Tensor, batch = 16): Promise<Tensor> {
+  return ae ? mapChunks(states, batch, (x) => ae.encode(x)) : { data: Float32Array.from(states.data), shape: [...states.shape] };
 }
 
 /** Decodes latents (T, *latent) in chunks of `batch`; returns (T, C, *space), pre-processed units. */
-export async function decodeStates(ae: Autoencoder, latents: Tensor, batch = 16): Promise<Tensor> {
-  return mapChunks(latents, batch, (z) => ae.decode(z));
+export async function decodeStates(ae: Autoencoder | null, latents: Tensor, batch = 16): Promise<Tensor> {
+  return ae ? mapChunks(latents, batch, (z) => ae.decode(z)) : { data: Float32Array.from(latents.data), shape: [...latents.shape] };
 }
 
 async function mapChunks(x: Tensor, batch: number, f: (chunk: ReturnType<typeof tensor>) => Promise<ReturnType<typeof tensor>>): Promise<Tensor> {

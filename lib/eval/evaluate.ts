@@ -74,7 +74,8 @@ export interface EvalSummary {
   run: string;
   name: string;
   kind: 'diffusion' | 'surrogate';
-  ae_run: string;
+  /** null for pixel-space runs (no autoencoder: the rel_ and ae_ metrics are empty). */
+  ae_run: string | null;
   compression_rate: number;
   dataset: string;
   split: string;
@@ -99,7 +100,7 @@ interface ItemResult {
   /** rows[f][l] = CSV metric columns for field f at lead l. */
   rows: number[][][];
   /** spectra[f][s] at the spectral lead times: truth, emulated, autoencoder. */
-  spectra: Array<Array<{ k: number[]; truth: number[]; emulated: number[]; autoencoder: number[] }>>;
+  spectra: Array<Array<{ k: number[]; truth: number[]; emulated: number[]; autoencoder: number[] | null }>>;
   encode_seconds: number;
   rollout_seconds: number;
   decode_seconds: number;
@@ -258,7 +259,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
       lead_times: spectralLeads.map((l) => leadTimes[l]!),
       truth: spectralLeads.map((_, s) => avg((x) => x.truth, s)),
       emulated: spectralLeads.map((_, s) => avg((x) => x.emulated, s)),
-      autoencoder: spectralLeads.map((_, s) => avg((x) => x.autoencoder, s)),
+      autoencoder: run.ae ? spectralLeads.map((_, s) => avg((x) => x.autoencoder!, s)) : null,
     };
   });
   const sum = (pick: (it: ItemResult) => number) => items.reduce((a, it) => a + pick(it), 0);
@@ -348,30 +349,33 @@ async function evaluateTrajectory(run: EmulationRun, item: { state: Tensor; labe
     t = performance.now();
     const decoded = await decodeStates(run.ae, { data: zs, shape: [K, ...z.shape.slice(1)] }, c.decodeBatch);
     if (s >= c.context) decodeSeconds += (performance.now() - t) / 1000;
-    const recon = await decodeStates(run.ae, { data: z.data.subarray(s * latentSize, (s + 1) * latentSize), shape: [1, ...z.shape.slice(1)] }, 1);
     const members = toPhysical(decoded);
-    const reconPhysical = toPhysical(recon);
     const truth = { data: truthAll.data.subarray(s * stateSize, (s + 1) * stateSize), shape: [C, ...space] };
-    frames?.add(truth.data, members.data, reconPhysical.data);
+    // The autoencoder's reconstruction D(E(x_s)); none for pixel-space runs.
+    const reconPhysical = run.ae
+      ? toPhysical(await decodeStates(run.ae, { data: z.data.subarray(s * latentSize, (s + 1) * latentSize), shape: [1, ...z.shape.slice(1)] }, 1))
+      : undefined;
+    frames?.add(truth.data, members.data, reconPhysical?.data);
     if (s < c.context) continue;
     const l = s - c.context;
+    const none = Array.from({ length: C }, () => Object.fromEntries(ENSEMBLE_METRICS.map((m) => [m, NaN])) as EnsembleMetrics);
     const vsTruth = ensembleMetrics(truth, members);
-    const vsRecon = ensembleMetrics({ data: reconPhysical.data, shape: [C, ...space] }, members);
-    const aeVsTruth = ensembleMetrics(truth, reconPhysical);
+    const vsRecon = reconPhysical ? ensembleMetrics({ data: reconPhysical.data, shape: [C, ...space] }, members) : none;
+    const aeVsTruth = reconPhysical ? ensembleMetrics(truth, reconPhysical) : none;
     for (let f = 0; f < C; f++) {
       const row: number[] = [];
       for (const group of [vsTruth, vsRecon, aeVsTruth]) {
         const m: EnsembleMetrics = { ...group[f]! };
         // The spec sets a deterministic model's spread/skill to 0.
-        if (run.config.kind === 'surrogate' && group !== aeVsTruth) m.spread_skill = 0;
+        if (run.config.kind === 'surrogate' && group !== aeVsTruth && group !== none) m.spread_skill = 0;
         row.push(...ENSEMBLE_METRICS.map((name) => m[name]));
       }
       rows[f]!.push(row);
     }
     if (c.spectralLeads.includes(l)) {
       const em = ensembleSpectra(truth, members);
-      const ae = ensembleSpectra(truth, reconPhysical);
-      for (let f = 0; f < C; f++) spectra[f]!.push({ k: em[f]!.k, truth: em[f]!.truth, emulated: em[f]!.emulated, autoencoder: ae[f]!.emulated });
+      const ae = reconPhysical ? ensembleSpectra(truth, reconPhysical) : undefined;
+      for (let f = 0; f < C; f++) spectra[f]!.push({ k: em[f]!.k, truth: em[f]!.truth, emulated: em[f]!.emulated, autoencoder: ae?.[f]!.emulated ?? null });
     }
   }
   if (frames && c.animation) writeFileAtomic(c.animation, JSON.stringify(frames.toJson(c.index, c.protocol.stride, c.context)));
@@ -421,10 +425,10 @@ class AnimationFrames {
     return out;
   }
 
-  add(truth: Float32Array, members: Float32Array, recon: Float32Array): void {
+  add(truth: Float32Array, members: Float32Array, recon: Float32Array | undefined): void {
     this.fields.forEach((_, f) => {
       this.truth[f]!.push(this.image(truth, 0, f));
-      this.recon[f]!.push(this.image(recon, 0, f));
+      if (recon) this.recon[f]!.push(this.image(recon, 0, f));
       for (let k = 0; k < this.memberCount; k++) this.members[f]![k]!.push(this.image(members, k, f));
     });
   }
@@ -446,10 +450,10 @@ class AnimationFrames {
       range[name] = [lo, hi];
       truth[name] = encode(this.truth[f]!, range[name]);
       members[name] = this.members[f]!.map((m) => encode(m, range[name]!));
-      autoencoder[name] = encode(this.recon[f]!, range[name]);
+      if (this.recon[f]!.length) autoencoder[name] = encode(this.recon[f]!, range[name]);
     });
     // Frame s shows state s at lead time (s − c + 1)·Δ: ≤ 0 for the context.
     const leads = Array.from({ length: this.truth[0]!.length }, (_, s) => (s - context + 1) * stride);
-    return { trajectory, fields: this.fields, lead_times: leads, shape: this.shape, range, truth, members, autoencoder };
+    return { trajectory, fields: this.fields, lead_times: leads, shape: this.shape, range, truth, members, autoencoder: Object.keys(autoencoder).length ? autoencoder : null };
   }
 }

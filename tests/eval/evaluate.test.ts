@@ -26,6 +26,7 @@ let root: string;
 let cleanup: () => void;
 let aeRun: string;
 const runs: Record<EmulatorRunKind, string> = { diffusion: '', surrogate: '' };
+let pixelRun: string;
 
 beforeAll(async () => {
   setNumThreads(1);
@@ -48,6 +49,18 @@ beforeAll(async () => {
     };
     runs[kind] = (await trainEmulator(resolveEmulatorConfig(composeConfig(raw, [], kind), kind), { ...quiet, runDir: join(root, 'runs', kind, 'run') })).dir;
   }
+  // A pixel-space neural solver on the same data (patches of 4×4).
+  const pixel = {
+    name: 'pixel',
+    runs_dir: join(root, 'runs', 'pixel'),
+    dataset: wavesRun(join(root, 'data'), join(root, 'runs')).dataset,
+    surrogate: { ...TINY_VIT, patch_size: [1, 4, 4] },
+    optim: { learning_rate: 2e-3, scheduler: 'constant', grad_clip: 1 },
+    train: { epochs: 1, epoch_size: 2, batch_size: 4, seed: 5, threads: 1 },
+    valid: { epoch_size: 4, batch_size: 4 },
+    trajectory: { length: 5, stride: 1 },
+  };
+  pixelRun = (await trainEmulator(resolveEmulatorConfig(composeConfig(pixel, [], 'surrogate'), 'surrogate'), { ...quiet, runDir: join(root, 'runs', 'pixel', 'run') })).dir;
 }, 120_000);
 afterAll(() => cleanup());
 
@@ -155,6 +168,22 @@ describe('eval', () => {
     }
   }, 60_000);
 
+  test('pixel-space run: no autoencoder, so the rel_ and ae_ columns are empty; the emulator\'s are scored', async () => {
+    const { dir: out, summary } = await evaluateRun(pixelRun, { ...evalOptions, out: join(root, 'eval-pixel') });
+    expect(summary.ae_run).toBeNull();
+    expect(summary.compression_rate).toBe(1);
+    const { header, rows } = readCsv(join(out, 'metrics.csv'));
+    expect(rows).toHaveLength(2 * 3 * 7);
+    for (const r of rows) {
+      expect(Number.isFinite(Number(r[header.indexOf('vrmse')]))).toBe(true);
+      expect(r[header.indexOf('rel_vrmse')]).toBe('');
+      expect(r[header.indexOf('ae_vrmse')]).toBe('');
+    }
+    expect(summary.spectra.density!.autoencoder).toBeNull();
+    const animation = JSON.parse(readFileSync(join(out, 'animation.json'), 'utf8'));
+    expect(animation.autoencoder).toBeNull();
+  }, 60_000);
+
   test('bad input: clear errors naming the run and the mismatch', async () => {
     const run = runs.diffusion;
     await expect(evaluateRun(aeRun, evalOptions)).rejects.toThrow(/is not an emulator run/);
@@ -226,6 +255,18 @@ describe('emulate', () => {
     expect(again.files).toHaveLength(0);
     expect(again.skipped).toBe(3);
     await expect(emulateBatch(runs.diffusion, { input: join(root, 'missing'), out })).rejects.toThrow(/missing does not exist/);
+    // A pixel-space run: its context state comes back as the input's own first state.
+    const pixelOut = join(root, 'emulated-pixel');
+    expect((await emulateBatch(pixelRun, { input, out: pixelOut, length: 6 })).files).toHaveLength(3);
+    const pds = await WellDataset.open({ root: pixelOut, split: 'test', config: WAVES, steps: 6, stride: 1 });
+    const src = await WellDataset.open({ root: join(root, 'data'), split: 'test', config: WAVES, steps: 1 });
+    const a = src.item(0).state.data;
+    const b = pds.item(0).state.data.subarray(0, a.length);
+    let pixelDiff = 0;
+    for (let i = 0; i < a.length; i++) pixelDiff = Math.max(pixelDiff, Math.abs(a[i]! - b[i]!));
+    expect(pixelDiff).toBeLessThan(1e-5);
+    pds.close();
+    src.close();
     await expect(emulateBatch(runs.diffusion, { input, out, length: 1 })).rejects.toThrow(/larger than the context/);
   }, 60_000);
 });
