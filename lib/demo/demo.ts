@@ -59,7 +59,7 @@ export function demoSizes(kind: 'cpu' | 'gpu' | 'tiny'): DemoSizes {
   return {
     resolution: 64, trajectories: 20, gamma: [1.4, 1.597, 1.76], steps: 41, stride: 2, repeat: 2, precision: 'bfloat16',
     ae: { preset: 'dcae_f8c16_cpu', steps: 400, batch: 16, overrides: [] },
-    emulator: { preset: 'vit_tiny_cpu', steps: 400, batch: 16, overrides: ['hid_channels=128', 'attention_heads=2', 'emb_features=64'] },
+    emulator: { preset: 'vit_tiny_cpu', steps: 600, batch: 16, overrides: ['hid_channels=128', 'attention_heads=2', 'emb_features=64'] },
     eval: { trajectories: 6, samples: 8, steps: 16 },
   };
 }
