@@ -15,6 +15,7 @@ import { BatchStream, fixedBatches } from './batches.js';
 import { configYaml, readRunConfig, type AeRunConfig } from './config.js';
 import { trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openRunDir } from './run-dir.js';
+import { openTrainValid } from './train-valid.js';
 import { schedule } from './schedule.js';
 
 export type TrainAeOptions = RunOptions<{ dir: string; config: AeRunConfig; trainItems: number; validItems: number; parameters: number }>;
@@ -35,15 +36,9 @@ export async function checkAeRun(config: AeRunConfig): Promise<Opened> {
   const root = resolve(config.dataset.root);
   if (!existsSync(root)) throw new Error(`dataset.root ${root} does not exist (set dataset.root=/path/to/data)`);
   const { root: _root, ...datasetConfig } = config.dataset;
-  const open = (split: string, augment: boolean) => WellDataset.open({ root, split, config: datasetConfig, steps: 1, augment, seed: config.train.seed });
-  const train = await open('train', config.train.augment);
-  let valid: WellDataset;
-  try {
-    valid = await open('valid', false);
-  } catch (err) {
-    train.close();
-    throw err;
-  }
+  const { train, valid } = await openTrainValid((split) =>
+    WellDataset.open({ root, split, config: datasetConfig, steps: 1, augment: split === 'train' && config.train.augment, seed: config.train.seed }),
+  );
   try {
     const channels = train.channels.length;
     const ae = config.ae;

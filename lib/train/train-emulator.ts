@@ -30,6 +30,7 @@ import { BatchStream, fixedBatches } from './batches.js';
 import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig, type EmulatorRunConfig, type EmulatorSpace } from './config.js';
 import { trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openRunDir } from './run-dir.js';
+import { openTrainValid } from './train-valid.js';
 import { schedule } from './schedule.js';
 
 export type TrainEmulatorOptions = RunOptions<{
@@ -132,19 +133,7 @@ async function checkLatentRun(config: EmulatorRunConfig, expectAeHash?: string):
     throw new Error(`the latent cache in ${root} was re-encoded (autoencoder weights ${aeHash.slice(0, 12)}…) since this run started on ${expectAeHash.slice(0, 12)}…; start a new run`);
   const expect: LatentCacheExpect = { aeHash, datasetConfigHash: configHash(datasetConfig) };
   const { length: steps, stride } = config.trajectory;
-  const open = (split: string) => LatentDataset.open({ root, physics, split, steps, stride, expect });
-  const train = await open('train');
-  let valid: LatentDataset;
-  try {
-    valid = await open('valid');
-  } catch (err) {
-    train.close();
-    throw err;
-  }
-  const close = () => {
-    train.close();
-    valid.close();
-  };
+  const { train, valid, close } = await openTrainValid((split) => LatentDataset.open({ root, physics, split, steps, stride, expect }));
   try {
     const [, C, ...space] = train.stateShape;
     const [, vC, ...vSpace] = valid.stateShape;
@@ -163,7 +152,7 @@ async function checkLatentRun(config: EmulatorRunConfig, expectAeHash?: string):
     });
     return {
       train,
-      valid: valid!,
+      valid,
       cache: { cache: root, physics, ae_hash: aeHash, compression_rate: compressionRate, latent_shape: [C!, ...space], label_features: labelFeatures },
       close,
     };
@@ -219,19 +208,9 @@ async function checkPixelRun(config: EmulatorRunConfig): Promise<OpenedEmulatorD
   if (!existsSync(root)) throw new Error(`dataset.root ${root} does not exist (set dataset.root=/path/to/data)`);
   const { root: _root, ...datasetConfig } = config.dataset;
   const { length: steps, stride } = config.trajectory;
-  const open = (split: string, augment: boolean) => WellDataset.open({ root, split, config: datasetConfig, steps, stride, augment, seed: config.train.seed });
-  const train = await open('train', config.train.augment);
-  let valid: WellDataset;
-  try {
-    valid = await open('valid', false);
-  } catch (err) {
-    train.close();
-    throw err;
-  }
-  const close = () => {
-    train.close();
-    valid.close();
-  };
+  const { train, valid, close } = await openTrainValid((split) =>
+    WellDataset.open({ root, split, config: datasetConfig, steps, stride, augment: split === 'train' && config.train.augment, seed: config.train.seed }),
+  );
   try {
     const name = datasetConfig.name;
     const space = train.spatialShape;
@@ -278,7 +257,7 @@ async function checkPixelRun(config: EmulatorRunConfig): Promise<OpenedEmulatorD
       trajectory: { length: steps, stride },
       augment: config.train.augment,
     };
-    return { train, valid: valid!, cache, data, close };
+    return { train, valid, cache, data, close };
   } catch (err) {
     close();
     throw err;
