@@ -18,7 +18,7 @@ import { doctor, manualSeed } from '../runtime.js';
 import { generateEuler } from '../solvers/generate.js';
 import { cacheLatents } from '../train/cache-latents.js';
 import { findCheckpoint, writeFileAtomic } from '../train/checkpoint.js';
-import { composeConfig, resolveAeConfig, resolveEmulatorConfig, type EmulatorRunKind } from '../train/config.js';
+import { composeConfig, resolveAeConfig, resolveEmulatorConfig, type AeRunConfig, type EmulatorRunConfig, type EmulatorRunKind } from '../train/config.js';
 import { trainAutoencoder } from '../train/train-ae.js';
 import { trainEmulator } from '../train/train-emulator.js';
 
@@ -142,17 +142,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   // 2. The autoencoder run (resumed, or skipped when finished, on a second call).
   const aeDir = join(runsRoot, 'ae');
-  const ae = resolveAeConfig(
-    composeConfig('ae_cpu', [
-      'dataset=euler_open',
-      `dataset.root=${quote(dataRoot)}`,
-      `ae=${sizes.ae.preset}`,
-      ...sizes.ae.overrides,
-      ...runOverrides(runsRoot, sizes.ae, sizes.precision, device, seed),
-    ]),
-  );
+  const configs = demoConfigs(out, sizes, device, seed);
   log(`[2/6] ${clock()}  training the autoencoder ${sizes.ae.preset} (${sizes.ae.steps} steps of ${sizes.ae.batch}, ${sizes.precision}) → ${aeDir}`);
-  const aeResult = await trainAutoencoder(existsSync(join(aeDir, 'config.yaml')) ? undefined : ae, {
+  const aeResult = await trainAutoencoder(existsSync(join(aeDir, 'config.yaml')) ? undefined : configs.ae, {
     ...(existsSync(join(aeDir, 'config.yaml')) ? { resumeDir: aeDir } : { runDir: aeDir }),
     progress: 'lines',
     signal: options.signal,
@@ -171,21 +163,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   for (const [k, runKind] of (['diffusion', 'surrogate'] as const).entries()) {
     const dir = join(runsRoot, runKind);
     emulatorDirs[runKind] = dir;
-    const section = runKind === 'diffusion' ? 'denoiser' : 'surrogate';
-    const config = resolveEmulatorConfig(
-      composeConfig(
-        `${runKind}_cpu`,
-        [
-          `ae_run=${quote(aeDir)}`,
-          `${section}=${sizes.emulator.preset}`,
-          ...sizes.emulator.overrides.map((o) => `${section}.${o}`),
-          ...runOverrides(runsRoot, sizes.emulator, sizes.precision, device, seed),
-          `trajectory.stride=${sizes.stride}`,
-        ],
-        runKind,
-      ),
-      runKind,
-    );
+    const config = configs[runKind];
     log(`[4/6] ${clock()}  training the latent ${runKind === 'diffusion' ? 'diffusion emulator' : 'neural solver'} (${k + 1}/2) ${sizes.emulator.preset} (${sizes.emulator.steps} steps of ${sizes.emulator.batch}) → ${dir}`);
     const exists = existsSync(join(dir, 'config.yaml'));
     const r = await trainEmulator(exists ? undefined : config, { ...(exists ? { resumeDir: dir } : { runDir: dir }), progress: 'lines', signal: options.signal, log });
@@ -235,6 +213,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   if (!findCheckpoint(aeDir, 'state')) throw new Error(`${aeDir}: the autoencoder checkpoint disappeared`);
   return summary;
+}
+
+/** The three run configurations of the demo (the data in <out>/data, runs in <out>/runs/{ae,diffusion,surrogate}). */
+export function demoConfigs(out: string, sizes: DemoSizes, device: string, seed: number): { ae: AeRunConfig } & Record<EmulatorRunKind, EmulatorRunConfig> {
+  const runsRoot = join(out, 'runs');
+  const ae = resolveAeConfig(
+    composeConfig('ae_cpu', [
+      'dataset=euler_open',
+      `dataset.root=${quote(join(out, 'data'))}`,
+      `ae=${sizes.ae.preset}`,
+      ...sizes.ae.overrides,
+      ...runOverrides(runsRoot, sizes.ae, sizes.precision, device, seed),
+    ]),
+  );
+  const emulator = (kind: EmulatorRunKind) => {
+    const section = kind === 'diffusion' ? 'denoiser' : 'surrogate';
+    const overrides = [
+      `ae_run=${quote(join(runsRoot, 'ae'))}`,
+      `${section}=${sizes.emulator.preset}`,
+      ...sizes.emulator.overrides.map((o) => `${section}.${o}`),
+      ...runOverrides(runsRoot, sizes.emulator, sizes.precision, device, seed),
+      `trajectory.stride=${sizes.stride}`,
+    ];
+    return resolveEmulatorConfig(composeConfig(`${kind}_cpu`, overrides, kind), kind);
+  };
+  return { ae, diffusion: emulator('diffusion'), surrogate: emulator('surrogate') };
 }
 
 /** The table the CLI prints. */

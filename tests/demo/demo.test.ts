@@ -3,7 +3,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { demoSizes, formatSummary, runDemo } from '../../lib/demo/demo.js';
+import { demoConfigs, demoSizes, formatSummary, runDemo } from '../../lib/demo/demo.js';
+import { autoencoderConfig, downsampling } from '../../lib/models/autoencoder-config.js';
 import { setNumThreads } from '../../lib/runtime.js';
 import { chromiumTest, launchChromium, openReport } from '../report/chromium.js';
 import { tempDir } from '../train/fixtures.js';
@@ -60,3 +61,22 @@ chromiumTest('tests/demo/demo.test.ts')('the demo report (real evaluation output
     await browser.close();
   }
 }, 30_000);
+
+test.each(['cpu', 'gpu', 'tiny'] as const)('demo sizes %s: the three run configurations resolve and fit the data', (size) => {
+  const sizes = demoSizes(size);
+  const c = demoConfigs('/tmp/demo', sizes, size === 'gpu' ? 'cuda' : 'cpu', 0);
+  expect(c.ae.dataset.name).toBe('euler_open');
+  expect(c.ae.train.epochs * c.ae.train.epoch_size).toBeGreaterThanOrEqual(sizes.ae.steps);
+  const r = downsampling(autoencoderConfig(c.ae.ae));
+  expect(sizes.resolution % r).toBe(0);
+  for (const kind of ['diffusion', 'surrogate'] as const) {
+    const e = c[kind];
+    expect(e.ae_run).toBe('/tmp/demo/runs/ae');
+    expect(e.trajectory.stride).toBe(sizes.stride);
+    // The trajectories hold at least one window and the patches tile the latent grid.
+    expect((e.trajectory.length - 1) * e.trajectory.stride).toBeLessThan(sizes.steps);
+    const patch = Array.isArray(e.model.patch_size) ? e.model.patch_size : [e.model.patch_size, e.model.patch_size, e.model.patch_size];
+    expect((sizes.resolution / r) % patch[1]!).toBe(0);
+    expect(e.train.device).toBe(size === 'gpu' ? 'cuda' : 'cpu');
+  }
+});
