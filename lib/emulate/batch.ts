@@ -126,7 +126,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
         const z = await encodeStates(run.ae, x, decodeBatch);
         const roll = await rolloutLatents(run, z, { data: label, shape: [label.length] }, { ...o, length: plan.length, context, members, seed: itemSeed(o.seed ?? 0, done - 1, 0) });
         const tmp = `${target}.tmp-${process.pid}`;
-        const writer = await WellWriter.create(tmp, outputSpec(input, sample, channels, members, Array.from({ length: plan.length }, (_, t) => t * stride < time.length ? time[t * stride]! : time[0]! + t * stride * (time[1]! - time[0]!))));
+        const writer = await WellWriter.create(tmp, outputSpec(input, sample, channels, members, emulatedTimes(time, stride, plan.length)));
         try {
           const order = writer.channels.map((c) => channels.indexOf(c));
           const latentSize = numel(roll.states.shape.slice(2));
@@ -154,6 +154,12 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
     }
   }
   return { files: written, skipped, states, seconds: (performance.now() - started) / 1000, root };
+}
+
+/** The times of `length` emulated states every `stride` stored steps, extrapolated past the input's last one. */
+function emulatedTimes(time: Float32Array, stride: number, length: number): number[] {
+  const dt = time.length > 1 ? time[1]! - time[0]! : 1;
+  return Array.from({ length }, (_, t) => (t * stride < time.length ? time[t * stride]! : time[0]! + t * stride * dt));
 }
 
 /** (T, C, *space) with channels picked in `order` (indices into the input's channels). */
