@@ -183,7 +183,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       steps: sizes.eval.steps,
       device,
       signal: options.signal,
-      solverSpeed: runKind === 'diffusion',
     });
     summaries.push(summary);
     evalDirs.push(dir);
