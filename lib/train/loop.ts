@@ -12,6 +12,7 @@ import type { Batch } from '../data/types.js';
 import type { TrainStepResult } from '../native/addon-types.js';
 import { findCheckpoint, removeStaleTemporaries, saveCheckpoint } from './checkpoint.js';
 import { Progress, type ProgressMode } from './progress.js';
+import { schedule, type ScheduleOptions } from './schedule.js';
 
 /** What the loop trains: all the heavy work is behind these calls. */
 export interface Trainable {
@@ -250,4 +251,30 @@ export interface RunOptions<StartInfo> {
   /** Called once checks pass and the run directory exists, before the first step. */
   onStart?: (info: StartInfo) => void;
   log?: (line: string) => void;
+}
+
+/**
+ * The loop settings every training run takes from its configuration (train and optim sections) and its
+ * RunOptions; the run adds its `batches` and `model`.
+ */
+export function runLoopSettings(
+  dir: string,
+  train: { epochs: number; epoch_size: number; batch_size: number; checkpoint_every: number },
+  optim: Omit<ScheduleOptions, 'total'>,
+  options: Pick<RunOptions<unknown>, 'signal' | 'stopAfterSteps' | 'progress' | 'onStep' | 'onEpoch' | 'log'>,
+): Omit<LoopOptions, 'batches' | 'model'> {
+  return {
+    dir,
+    epochs: train.epochs,
+    epochSize: train.epoch_size,
+    batchSize: train.batch_size,
+    learningRate: schedule({ ...optim, total: train.epochs * train.epoch_size }),
+    checkpointEvery: train.checkpoint_every,
+    signal: options.signal,
+    stopAfterSteps: options.stopAfterSteps,
+    progress: options.progress,
+    onStep: options.onStep,
+    onEpoch: options.onEpoch,
+    log: options.log,
+  };
 }

@@ -13,10 +13,9 @@ import { downsampling } from '../models/autoencoder-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
 import { BatchStream, fixedBatches } from './batches.js';
 import { configYaml, readRunConfig, type AeRunConfig } from './config.js';
-import { trainLoop, type LoopResult, type RunOptions } from './loop.js';
+import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openRunDir } from './run-dir.js';
 import { openTrainValid } from './train-valid.js';
-import { schedule } from './schedule.js';
 
 export type TrainAeOptions = RunOptions<{ dir: string; config: AeRunConfig; trainItems: number; validItems: number; parameters: number }>;
 
@@ -85,21 +84,9 @@ export async function trainAutoencoder(config: AeRunConfig | undefined, options:
     const ema = o.ema_decay > 0;
     options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: ae.parameterCount() });
 
-    const total = t.epochs * t.epoch_size;
     const result = await trainLoop({
-      dir: dir!,
-      epochs: t.epochs,
-      epochSize: t.epoch_size,
-      batchSize: t.batch_size,
-      learningRate: schedule({ scheduler: o.scheduler, learning_rate: o.learning_rate, total, warmup: o.warmup }),
+      ...runLoopSettings(dir!, t, { scheduler: o.scheduler, learning_rate: o.learning_rate, warmup: o.warmup }, options),
       batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed }, start, true),
-      checkpointEvery: t.checkpoint_every,
-      signal: options.signal,
-      stopAfterSteps: options.stopAfterSteps,
-      progress: options.progress,
-      onStep: options.onStep,
-      onEpoch: options.onEpoch,
-      log: options.log,
       model: {
         step: (batch, lr) => ae.trainStep(batch.state, lr),
         validate: async () => {

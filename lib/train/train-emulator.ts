@@ -28,10 +28,9 @@ import type { ViTConfigInput } from '../models/vit-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
 import { BatchStream, fixedBatches } from './batches.js';
 import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig, type EmulatorRunConfig, type EmulatorSpace } from './config.js';
-import { trainLoop, type LoopResult, type RunOptions } from './loop.js';
+import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openRunDir } from './run-dir.js';
 import { openTrainValid } from './train-valid.js';
-import { schedule } from './schedule.js';
 
 export type TrainEmulatorOptions = RunOptions<{
   dir: string;
@@ -334,21 +333,9 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
     const labelled = data.cache.label_features > 0;
     options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: model.parameterCount(), latentShape: data.cache.latent_shape, space: cfg.space });
 
-    const total = t.epochs * t.epoch_size;
     const result = await trainLoop({
-      dir: dir!,
-      epochs: t.epochs,
-      epochSize: t.epoch_size,
-      batchSize: t.batch_size,
-      learningRate: schedule({ scheduler: o.scheduler, learning_rate: o.learning_rate, total, warmup: o.warmup }),
+      ...runLoopSettings(dir!, t, { scheduler: o.scheduler, learning_rate: o.learning_rate, warmup: o.warmup }, options),
       batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed }, start),
-      checkpointEvery: t.checkpoint_every,
-      signal: options.signal,
-      stopAfterSteps: options.stopAfterSteps,
-      progress: options.progress,
-      onStep: options.onStep,
-      onEpoch: options.onEpoch,
-      log: options.log,
       model: {
         step: (batch, lr) => model.trainStep({ state: batch.state, label: labelled ? batch.label : undefined }, lr),
         // The same windows, masks, times and noise every epoch (seeded per batch, without disturbing the
