@@ -15,7 +15,8 @@ import { Preprocess } from '../data/transforms.js';
 import { numel, type Tensor } from '../data/types.js';
 import { WellFile } from '../data/well-file.js';
 import { WellWriter, type WellFieldSpec } from '../data/well-writer.js';
-import { decodeStates, encodeStates, itemSeed, openEmulationRun, rolloutLatents, type OpenEmulationOptions } from './pipeline.js';
+import { decodeStates, encodeStates } from '../models/chunked-codec.js';
+import { itemSeed, openEmulationRun, rolloutLatents, type OpenEmulationOptions } from './pipeline.js';
 import type { SamplerOptions } from './rollout.js';
 
 export interface EmulateBatchOptions extends SamplerOptions, OpenEmulationOptions {

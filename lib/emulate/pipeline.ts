@@ -135,38 +135,6 @@ export async function openTrajectories(run: EmulationRun, split: Split | string,
   return WellDataset.open({ root: run.dataRoot, split, config: run.datasetConfig, steps, stride });
 }
 
-/** Encodes pre-processed states (T, C, *space) in chunks of `batch`; returns (T, *latent). Without an
- *  autoencoder (pixel-space runs) the states are their own "latents" (a copy). */
-export async function encodeStates(ae: Autoencoder | null, states: Tensor, batch = 16): Promise<Tensor> {
-  return ae ? mapChunks(states, batch, (x) => ae.encode(x)) : { data: Float32Array.from(states.data), shape: [...states.shape] };
-}
-
-/** Decodes latents (T, *latent) in chunks of `batch`; returns (T, C, *space), pre-processed units. */
-export async function decodeStates(ae: Autoencoder | null, latents: Tensor, batch = 16): Promise<Tensor> {
-  return ae ? mapChunks(latents, batch, (z) => ae.decode(z)) : { data: Float32Array.from(latents.data), shape: [...latents.shape] };
-}
-
-async function mapChunks(x: Tensor, batch: number, f: (chunk: ReturnType<typeof tensor>) => Promise<ReturnType<typeof tensor>>): Promise<Tensor> {
-  const [T, ...rest] = x.shape;
-  const size = numel(rest);
-  let out: Float32Array | undefined;
-  let outShape: number[] = [];
-  for (let t0 = 0; t0 < T!; t0 += batch) {
-    const n = Math.min(batch, T! - t0);
-    const input = tensor(x.data.subarray(t0 * size, (t0 + n) * size), [n, ...rest]);
-    const y = await f(input);
-    input.dispose();
-    const data = y.dataSync() as Float32Array;
-    if (!out) {
-      outShape = [T!, ...y.shape.slice(1)];
-      out = new Float32Array(numel(outShape));
-    }
-    out.set(data, (t0 * out.length) / T!);
-    y.dispose();
-  }
-  return { data: out ?? new Float32Array(0), shape: outShape };
-}
-
 /** The reference's per-item seed, randseed(f"{seed},{index},{start}"), as a 31-bit integer. */
 export function itemSeed(seed: number, index: number, start: number): number {
   return createHash('sha256').update(`${seed},${index},${start}`).digest().readUInt32BE(0) >>> 1;

@@ -16,8 +16,9 @@ import { join, resolve } from 'node:path';
 
 import { numel, type Tensor } from '../data/types.js';
 import { WellFile } from '../data/well-file.js';
-import { decodeStates, encodeStates, itemSeed, openEmulationRun, openTrajectories, rolloutLatents, type EmulationRun, type OpenEmulationOptions } from '../emulate/pipeline.js';
+import { itemSeed, openEmulationRun, openTrajectories, rolloutLatents, type EmulationRun, type OpenEmulationOptions } from '../emulate/pipeline.js';
 import type { SamplerOptions } from '../emulate/rollout.js';
+import { decodeStates, encodeStates } from '../models/chunked-codec.js';
 import { getNumThreads } from '../runtime.js';
 import { writeFileAtomic } from '../train/checkpoint.js';
 import { EVAL_FORMAT } from './format.js';

@@ -12,8 +12,8 @@ import { configHash, LatentCacheWriter } from '../data/latent-cache.js';
 import { Rng } from '../data/rng.js';
 import { WellFile } from '../data/well-file.js';
 import { Autoencoder } from '../models/autoencoder.js';
+import { encodeStates } from '../models/chunked-codec.js';
 import { getNumThreads, setNumThreads } from '../runtime.js';
-import { tensor } from '../tensor.js';
 import { findCheckpoint } from './checkpoint.js';
 import { readRunConfig } from './config.js';
 
@@ -97,7 +97,6 @@ export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Prom
   const threadsBefore = config.train.threads ? getNumThreads() : 0;
   if (config.train.threads) setNumThreads(config.train.threads);
   let done = 0;
-  const stateSize = C! * space.reduce((a, b) => a * b, 1);
   try {
     for (const [file, { physics, indices }] of byFile) {
       const outDir = join(outRoot, physics, o.split);
@@ -127,16 +126,8 @@ export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Prom
               item = dataset.item(index, new Rng(`${seed}:cache:${index}:${r}:${attempt}`));
             }
             if (augment) drawn.push(item.state.data);
-            const latent = new Float32Array(T * latentShape.reduce((a, b) => a * b, 1));
-            for (let t0 = 0; t0 < T; t0 += batch) {
-              const n = Math.min(batch, T - t0);
-              const x = tensor(item.state.data.subarray(t0 * stateSize, (t0 + n) * stateSize), [n, C!, ...space]);
-              const z = await ae.encode(x);
-              latent.set(z.dataSync() as Float32Array, (t0 * latent.length) / T);
-              z.dispose();
-              x.dispose();
-            }
-            writer.write(k++, { data: latent, shape: [T, ...latentShape] }, item.label.data);
+            const latent = await encodeStates(ae, item.state, batch);
+            writer.write(k++, latent, item.label.data);
             done++;
             o.onProgress?.({ file: target, done, total });
           }
