@@ -1,6 +1,6 @@
 // The data layer's public API: Well files (read, write, check), datasets of windows, transforms,
 // augmentations, the batch loader, the latent cache and downloads.
-export type { Tensor, Item, Batch } from './types.js';
+export type { HostArray, Item, Batch } from './types.js';
 export { numel } from './types.js';
 export { WellFormatError } from './errors.js';
 export { BoundaryCondition, boundaryCodes, type BoundaryType, type WellBoundary } from './boundary.js';

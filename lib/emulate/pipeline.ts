@@ -9,13 +9,14 @@ import { basename, join, resolve } from 'node:path';
 
 import type { DatasetConfig } from '../data/config.js';
 import { WellDataset, type Split } from '../data/dataset.js';
-import { numel, type Tensor } from '../data/types.js';
+import { numel, type HostArray } from '../data/types.js';
 import { Autoencoder } from '../models/autoencoder.js';
+import { createEmulator } from '../models/create-emulator.js';
 import type { EmulatorModel } from '../models/emulator-model.js';
 import { tensor } from '../tensor.js';
 import { findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
 import { readEmulatorRunConfig, readRunConfig, type AeRunConfig, type EmulatorRunConfig } from '../train/config.js';
-import { createEmulator, type CacheInfo } from '../train/train-emulator.js';
+import type { CacheInfo } from '../train/train-emulator.js';
 import type { SamplerOptions } from './rollout.js';
 
 export interface OpenEmulationOptions {
@@ -87,7 +88,7 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
   if (!existsSync(dataRoot)) throw runError(dir, `data directory ${dataRoot} does not exist (give --root)`);
 
   const ae = autoencoder ? Autoencoder.create({ ...autoencoder.config.ae, pix_channels: datasetConfig.fields.length }, { device, precision }).eval() : null;
-  const emulator = createEmulator({ ...config, train: { ...config.train, device, precision } }, cache).eval();
+  const emulator = createEmulator({ kind: config.kind, model: config.model, stateShape: cache.latent_shape, labelFeatures: cache.label_features, device, precision }).eval();
   try {
     if (ae && autoencoder) await ae.loadWeights(autoencoder.weights.path, { strict: true, ema: autoencoder.config.optim.ema_decay > 0 });
     await emulator.loadWeights(weights.path, { strict: true });
@@ -142,7 +143,7 @@ export function itemSeed(seed: number, index: number, start: number): number {
 
 export interface LatentRollout {
   /** (K, length, *latent), the context included at the start. */
-  states: Tensor;
+  states: HostArray;
   /** Seconds inside the native rollout. */
   seconds: number;
   evaluations: number;
@@ -154,8 +155,8 @@ export interface LatentRollout {
  */
 export async function rolloutLatents(
   run: EmulationRun,
-  latents: Tensor,
-  label: Tensor | undefined,
+  latents: HostArray,
+  label: HostArray | undefined,
   o: SamplerOptions & { length: number; context: number; overlap?: number; members: number; seed: number },
 ): Promise<LatentRollout> {
   const [, ...latent] = latents.shape;

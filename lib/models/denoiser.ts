@@ -1,21 +1,21 @@
-// The latent diffusion emulator (spec §4.1–4.3): ViT denoiser with EDM preconditioning, trained with
-// DenoiserLoss on windows with random context masks; sampled by the C++ samplers in whole rollouts.
+// The latent diffusion emulator (spec §4.1–4.3): a ViT denoiser μ(x_t, t) with EDM preconditioning, trained on
+// windows with random context masks by DenoiserLoss: t ~ U(0, 1), x_t = α x + σ ε with the known states clean,
+// L = mean((μ(x_t, t) − x)² / var); sampled by the C++ samplers in whole rollouts. Everything but its kind is
+// EmulatorModel's.
 import { EmulatorModel, type EmulatorOptions } from './emulator-model.js';
-import type { ViTConfigInput } from './vit-config.js';
+import type { ViTConfigInput } from './schemas.js';
 
 export class Denoiser extends EmulatorModel {
+  static readonly kind = 'denoiser' as const;
   readonly kind = 'denoiser' as const;
 
   /** `Denoiser.create('vit_tiny_cpu', { channels: 16, label_features: 5 })`, or with a config object. */
   static create(source: string | ViTConfigInput, options: EmulatorOptions = {}): Denoiser {
-    const { config, model } = EmulatorModel.build('denoiser', source, options);
-    return new Denoiser(config, model);
+    return EmulatorModel.build(Denoiser, source, options);
   }
 
-  /** A model rebuilt from the config in one of our weights files, with those weights loaded. */
-  static async fromWeights(path: string, options: Omit<EmulatorOptions, 'overrides'> = {}): Promise<Denoiser> {
-    const d = Denoiser.create(EmulatorModel.configFromWeights(path), { device: options.device, precision: options.precision });
-    await d.loadWeights(path);
-    return d;
+  /** A model rebuilt from the config in one of our weights files (or checkpoints), with those weights loaded. */
+  static fromWeights(path: string, options: Omit<EmulatorOptions, 'overrides'> = {}): Promise<Denoiser> {
+    return EmulatorModel.load(Denoiser, path, options);
   }
 }

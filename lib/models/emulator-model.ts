@@ -1,16 +1,14 @@
-// What the two latent emulators share in TypeScript: a native Emulator built from a ViT config, training steps on
-// data-layer batches (state (B, T, C, *space), label (B, D)), rollouts, weights with the reference's keys. Calls
-// on one model run in order (a per-model queue; the C++ side also holds a lock).
-import type { Tensor as Batch } from '../data/types.js';
-import { emulateRollout, type Rollout, type RolloutOptions } from '../emulate/rollout.js';
-import type { NativeEmulator, NativeEmulatorOptimizerOptions, NativeTensor, TrainStepResult, WeightsInfo } from '../native/addon-types.js';
+// What the two latent emulators (Denoiser, Surrogate) share on top of NativeModel: a native Emulator built from a
+// ViT config, data-layer batches (state (B, T, C, *space), label (B, D)), rollouts, and models rebuilt from the
+// config in their weights files.
+import type { NativeEmulator, NativeTensor } from '../native/addon-types.js';
 import { native } from '../native/loader.js';
 import { readSafetensors } from '../io/safetensors.js';
-import { isTensor, tensor } from '../tensor.js';
-import { nativeEmulatorConfig, vitConfig, type EmulatorKind, type ViTConfig, type ViTConfigInput } from './vit-config.js';
+import { asNative, NativeModel, optionalNative, type Precision, type TensorLike } from './native-model.js';
+import { optionsError, RolloutOptionsSchema, windowCount, type EmulatorKind, type RolloutOptions, type ViTConfig, type ViTConfigInput } from './schemas.js';
+import { vitConfig } from './vit-config.js';
 
-export type { TrainStepResult, WeightsInfo };
-export type TensorLike = NativeTensor | Batch;
+export type { TensorLike, TrainStepResult, WeightsInfo } from './native-model.js';
 
 export interface EmulatorOptions {
   /** Latent channels C (from the cache), unless the config says. */
@@ -22,7 +20,7 @@ export interface EmulatorOptions {
   /** The spatial size the model is for; inputs of another size are refused. */
   spatial_shape?: number[];
   device?: string;
-  precision?: 'float32' | 'bfloat16';
+  precision?: Precision;
   overrides?: Partial<ViTConfigInput>;
 }
 
@@ -33,81 +31,60 @@ export interface EmulatorBatch {
   label?: TensorLike;
 }
 
-function asNative(x: TensorLike): NativeTensor {
-  return isTensor(x) ? x : tensor(x.data, x.shape);
+export interface Rollout {
+  /** (B, K, length, C, *space). */
+  states: NativeTensor;
+  /** Seconds inside the native call (the JS boundary costs the rest). */
+  seconds: number;
+  /** Network evaluations for one member batch. */
+  evaluations: number;
+  /** Windows emulated. */
+  windows: number;
 }
 
-function optionalNative(x: TensorLike | undefined): NativeTensor | undefined {
-  return x === undefined ? undefined : asNative(x);
+/** A concrete emulator class (Denoiser, Surrogate): its kind and its constructor. */
+export interface EmulatorClass<T extends EmulatorModel> {
+  readonly kind: EmulatorKind;
+  new (config: ViTConfig, handle: NativeEmulator, precision?: Precision): T;
 }
 
-export abstract class EmulatorModel {
+export abstract class EmulatorModel extends NativeModel<EmulatorBatch, { state: NativeTensor; label?: NativeTensor }> {
+  abstract readonly kind: EmulatorKind;
   readonly config: ViTConfig;
   protected readonly model: NativeEmulator;
-  private queue: Promise<unknown> = Promise.resolve();
 
-  protected constructor(config: ViTConfig, model: NativeEmulator) {
+  /** @internal Use `create` or `fromWeights`. */
+  constructor(config: ViTConfig, handle: NativeEmulator, precision?: Precision) {
+    super(handle, precision);
     this.config = config;
-    this.model = model;
+    this.model = handle;
   }
 
-  protected static build(kind: EmulatorKind, source: string | ViTConfigInput, options: EmulatorOptions): { config: ViTConfig; model: NativeEmulator } {
+  /** A model of class `Class` from a preset name, YAML path or config object (Denoiser.create, Surrogate.create). */
+  protected static build<T extends EmulatorModel>(Class: EmulatorClass<T>, source: string | ViTConfigInput, options: EmulatorOptions = {}): T {
     const given: Partial<ViTConfigInput> = { ...options.overrides };
     if (options.channels !== undefined) given.channels = options.channels;
     if (options.label_features !== undefined) given.label_features = options.label_features;
     if (options.spatial !== undefined) given.spatial = options.spatial;
     if (options.spatial_shape !== undefined) given.spatial_shape = options.spatial_shape;
-    const config = vitConfig(kind, source, given);
-    const model = new (native().Emulator)(JSON.stringify(nativeEmulatorConfig(kind, config)), options.device ?? 'cpu');
-    if (options.precision) model.setAutocast(options.precision);
-    return { config, model };
+    const config = vitConfig(Class.kind, source, given);
+    if (config.channels === undefined) throw new Error(`${Class.kind} config ${config.name ?? ''}: channels is not set (give the latent channels)`);
+    return new Class(config, new (native().Emulator)({ ...config, kind: Class.kind }, options.device ?? 'cpu'), options.precision);
   }
 
-  /** The config stored in a weights file's metadata (ours), for rebuilding the model. */
-  protected static configFromWeights(path: string): ViTConfigInput {
-    const meta = readSafetensors(path).metadata;
-    if (!meta.config) throw new Error(`${path}: no config in the weights' metadata (build the model from a preset, then loadWeights)`);
-    const c = JSON.parse(meta.config) as Record<string, unknown>;
-    const shape = c.spatial_shape as number[];
-    return {
-      channels: c.channels as number,
-      label_features: c.label_features as number,
-      spatial: c.spatial as 1 | 2 | 3,
-      ...(shape.length ? { spatial_shape: shape } : {}),
-      window: c.window as number,
-      hid_channels: c.hid_channels as number,
-      hid_blocks: c.hid_blocks as number,
-      attention_heads: c.attention_heads as number,
-      ffn_factor: c.ffn_factor as number,
-      emb_features: c.emb_features as number,
-      patch_size: (c.patch_size as number[]).length ? (c.patch_size as number[]) : 1,
-      window_size: (c.window_size as number[] | null | undefined) ?? null,
-      dropout: c.dropout as number,
-      qk_norm: c.qk_norm as boolean,
-      rope: c.rope as boolean,
-      schedule: { name: c.schedule as 'log_logit', sigma_min: c.sigma_min as number, sigma_max: c.sigma_max as number, scale: c.schedule_scale as number, shift: c.schedule_shift as number },
-      time_prior: { name: c.time_prior as 'uniform', a: c.prior_a as number, b: c.prior_b as number },
-      context_rate: c.context_rate as number,
-      forward_probability: c.forward_probability as number,
-    };
+  /** A model of class `Class` rebuilt from the config in one of our weights files (or checkpoints), with those weights loaded. */
+  protected static async load<T extends EmulatorModel>(Class: EmulatorClass<T>, path: string, options: Omit<EmulatorOptions, 'overrides'> = {}): Promise<T> {
+    const model = EmulatorModel.build(Class, configFromWeights(path), { device: options.device, precision: options.precision });
+    await model.loadWeights(path);
+    return model;
   }
 
-  protected run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
+  protected nativeBatch(batch: EmulatorBatch): { state: NativeTensor; label?: NativeTensor } {
+    return { state: asNative(batch.state), label: optionalNative(batch.label) };
   }
 
-  get device(): string {
-    return this.model.device;
-  }
-
-  get training(): boolean {
-    return this.model.training;
-  }
-
-  parameterCount(): number {
-    return this.model.parameterCount();
+  protected fileConfig(): object {
+    return { kind: this.kind, ...this.config };
   }
 
   /** FLOPs of one network evaluation of one window (B = 1) of the given spatial size. */
@@ -115,76 +92,39 @@ export abstract class EmulatorModel {
     return this.model.forwardFlops(window, spatialShape);
   }
 
-  /** Dropout on (training) or off (evaluation). Rollouts always run in evaluation mode. */
-  train(training = true): this {
-    this.model.setTraining(training);
-    return this;
-  }
-
-  eval(): this {
-    return this.train(false);
-  }
-
-  setPrecision(precision: 'float32' | 'bfloat16'): void {
-    this.model.setAutocast(precision);
-  }
-
-  /** Optimizer settings (AdamW, or SOAP) for the next training steps (resets the optimizer's moments). */
-  configureOptimizer(options: NativeEmulatorOptimizerOptions): void {
-    this.model.configureOptimizer(options);
-  }
-
   /**
-   * The training loss of a batch (random context masks), without gradients. With `seed`, the mask, time
-   * and noise are drawn from a generator seeded with it and libtorch's generators are left untouched: a
-   * reproducible validation loss that does not shift the training stream.
+   * Autoregressive rollout (spec §5 emulate_rollout) in one native call: windows of `window` states, the first
+   * conditioned on the `context` given states, each later one on the last `overlap` states of the previous
+   * window (cropped to `crop`), for K ensemble `members` at once, seeded. context (B, c, C, *space) → states
+   * (B, K, length, C, *space), context included at the start. Rollouts run in evaluation mode.
    */
-  loss(batch: EmulatorBatch, options: { seed?: number } = {}): Promise<number> {
-    return this.run(() => this.model.loss(asNative(batch.state), optionalNative(batch.label), options.seed));
-  }
-
-  /** One whole step in C++: random context mask, loss, backward, clipping, AdamW; non-finite steps are skipped. */
-  trainStep(batch: EmulatorBatch, learningRate: number): Promise<TrainStepResult> {
-    return this.run(() => this.model.trainStep(asNative(batch.state), optionalNative(batch.label), learningRate));
-  }
-
-  /** Autoregressive rollout from `context` (B, c, C, *space); see lib/emulate/rollout.ts. */
   rollout(context: TensorLike, label: TensorLike | undefined, options: RolloutOptions): Promise<Rollout> {
-    return this.run(() => emulateRollout(this.model, asNative(context), optionalNative(label), { window: this.config.window, ...options }));
+    const parsed = RolloutOptionsSchema.safeParse(options);
+    if (!parsed.success) return Promise.reject(optionsError(`${this.kind === 'denoiser' ? 'Denoiser' : 'Surrogate'}.rollout`, parsed.error));
+    const o = { window: this.config.window, ...parsed.data };
+    return this.run(async () => {
+      const { states, seconds, evaluations } = await this.model.rollout(asNative(context), optionalNative(label), o);
+      return { states, seconds, evaluations, windows: windowCount(o) };
+    });
   }
+}
 
-  saveWeights(path: string, metadata: Record<string, string> = {}): Promise<void> {
-    return this.run(() => this.model.saveWeights(path, metadata));
-  }
+/** The config stored in a weights file's metadata (ours), for rebuilding the model. */
+function configFromWeights(path: string): ViTConfigInput {
+  const meta = readSafetensors(path).metadata;
+  if (!meta.config) throw new Error(`${path}: no config in the weights' metadata (build the model from a preset, then loadWeights)`);
+  const { kind: _kind, ...config } = JSON.parse(meta.config) as Record<string, unknown>;
+  return (typeof config.schedule === 'string' ? legacyFlatConfig(config) : config) as ViTConfigInput;
+}
 
-  /**
-   * Weights plus everything exact resumption needs: optimizer moments and step counts (`optimizer.*`),
-   * trainer counters (`trainer.*`) and libtorch's generator state (`rng.*`); `metadata` is stored as given.
-   */
-  saveCheckpoint(path: string, metadata: Record<string, string> = {}): Promise<void> {
-    return this.run(() => this.model.saveCheckpoint(path, JSON.stringify(metadata)));
-  }
-
-  /** Restores what saveCheckpoint wrote (configure the optimizer first); returns its metadata. */
-  loadCheckpoint(path: string, options: { restoreRng?: boolean } = {}): Promise<Record<string, string>> {
-    return this.run(() => this.model.loadCheckpoint(path, options.restoreRng ?? true));
-  }
-
-  /** Strict by default: missing, unexpected and mis-shaped keys are listed in one error. Checkpoints load too (their training state is skipped). */
-  loadWeights(path: string, options: { strict?: boolean } = {}): Promise<WeightsInfo> {
-    return this.run(() => this.model.loadWeights(path, options.strict ?? true));
-  }
-
-  stateDictShapes(): Array<{ name: string; shape: number[]; dtype: string }> {
-    return this.model.stateDictShapes();
-  }
-
-  to(device: string): Promise<void> {
-    return this.run(() => this.model.toDevice(device));
-  }
-
-  /** d loss along a random parameter direction, autograd vs central difference (float64, fixed mask/time/noise). */
-  gradCheck(batch: EmulatorBatch, eps = 1e-5, seed = 0): Promise<{ analytic: number; numeric: number }> {
-    return this.run(() => this.model.gradCheck(asNative(batch.state), optionalNative(batch.label), eps, seed));
-  }
+/** Weights written before the config crossed nested (0.1): schedule and time prior were flattened. */
+function legacyFlatConfig(c: Record<string, unknown>): Record<string, unknown> {
+  const { schedule, sigma_min, sigma_max, schedule_scale, schedule_shift, time_prior, prior_a, prior_b, spatial_shape, patch_size, ...rest } = c;
+  return {
+    ...rest,
+    ...((spatial_shape as number[]).length ? { spatial_shape } : {}),
+    patch_size: (patch_size as number[]).length ? patch_size : 1,
+    schedule: { name: schedule, sigma_min, sigma_max, scale: schedule_scale, shift: schedule_shift },
+    time_prior: { name: time_prior, a: prior_a, b: prior_b },
+  };
 }

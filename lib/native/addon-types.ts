@@ -1,4 +1,6 @@
-// The shape of what the C++ addon exports (native/js/*.cc). Only lib/ talks to it directly.
+// The shape of what the C++ addon exports (native/js/*.cc), typed in one place; option and config types come
+// from the zod schemas (lib/models/schemas.ts). Only lib/ talks to the addon directly.
+import type { AutoencoderConfig, EmulatorKind, OptimizerOptions, RolloutOptions, SamplerOptions, ViTConfig } from '../models/schemas.js';
 
 export type Dtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8' | 'bool';
 export type TypedArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
@@ -41,11 +43,11 @@ export interface TrainStepResult {
   gradNorm: number;
   skipped: boolean;
   /** Optimizer steps taken so far (not counting skipped ones). */
-  steps?: number;
+  steps: number;
   /** Non-finite steps skipped so far. */
-  skippedSteps?: number;
+  skippedSteps: number;
   /** Seconds the step took on the compute thread. */
-  seconds?: number;
+  seconds: number;
 }
 
 export interface WeightsInfo {
@@ -57,25 +59,41 @@ export interface WeightsInfo {
   unexpected: string[];
 }
 
-export interface NativeAutoencoder {
-  encode(x: NativeTensor): Promise<NativeTensor>;
-  decode(z: NativeTensor): Promise<NativeTensor>;
-  loss(x: NativeTensor, useEma?: boolean, evalMode?: boolean): Promise<number>;
-  trainStep(x: NativeTensor, learningRate: number): Promise<TrainStepResult>;
-  configureOptimizer(optionsJson: string): void;
+export type Precision = 'float32' | 'bfloat16';
+
+/** What every native model handle offers (native/js/js_model.h); `B` is the model's batch object. */
+export interface NativeModel<B> {
+  /** With seed: the random draws come from generators seeded with it; libtorch's are left as they were. */
+  loss(batch: B, options?: { ema?: boolean; eval?: boolean; seed?: number }): Promise<number>;
+  trainStep(batch: B, learningRate: number): Promise<TrainStepResult>;
+  configureOptimizer(options: OptimizerOptions): void;
   setTraining(training: boolean): void;
   readonly training: boolean;
   parameterCount(): number;
   stateDictShapes(): Array<{ name: string; shape: number[]; dtype: Dtype }>;
-  saveWeights(path: string, metadataJson: string, useEma?: boolean): Promise<void>;
-  saveCheckpoint(path: string, metadataJson: string): Promise<void>;
-  loadCheckpoint(path: string, restoreRng?: boolean): Promise<Record<string, string>>;
-  loadWeights(path: string, strict: boolean, preferEma?: boolean): Promise<WeightsInfo>;
+  saveWeights(path: string, metadata: Record<string, string>, options?: { ema?: boolean }): Promise<void>;
+  loadWeights(path: string, options?: { strict?: boolean; ema?: boolean }): Promise<WeightsInfo>;
+  /** Weights, optimizer state, trainer counters and generator state(s) in one file; metadata as given. */
+  saveCheckpoint(path: string, metadata: Record<string, string>): Promise<void>;
+  loadCheckpoint(path: string, options?: { restoreRng?: boolean }): Promise<Record<string, string>>;
   toDevice(device: string): Promise<void>;
   readonly device: string;
-  setAutocast(dtype: 'bfloat16' | 'float32'): void;
+  setAutocast(dtype: Precision): void;
+  gradCheck(batch: B, eps: number, seed: number): Promise<{ analytic: number; numeric: number }>;
+}
+
+/** native/js/autoencoder_binding.cc: the batch is {x (B, pix_channels, *space)}. */
+export interface NativeAutoencoder extends NativeModel<{ x: NativeTensor }> {
+  encode(x: NativeTensor): Promise<NativeTensor>;
+  decode(z: NativeTensor): Promise<NativeTensor>;
   benchLoop(x: NativeTensor, what: 'encode' | 'decode' | 'train', iterations: number, learningRate: number): Promise<number>;
-  gradCheck(x: NativeTensor, eps: number, seed: number): Promise<{ analytic: number; numeric: number }>;
+}
+
+/** native/js/denoiser_binding.cc: a diffusion denoiser or surrogate (by the config's kind); batch {state (B, T, C, *space), label?}. */
+export interface NativeEmulator extends NativeModel<{ state: NativeTensor; label?: NativeTensor }> {
+  rollout(context: NativeTensor, label: NativeTensor | undefined, options: RolloutOptions): Promise<{ states: NativeTensor; seconds: number; evaluations: number }>;
+  /** FLOPs of one network evaluation for one window (B = 1). */
+  forwardFlops(window: number, spatialShape: number[]): number;
 }
 
 export interface NativeEulerAdvanceOptions {
@@ -116,7 +134,9 @@ export interface NativeRayleighBenardStep {
   steps: number;
   time: number;
   dt: number;
+  /** (B, 4, Nx, Ny) float32 on the CPU: buoyancy, pressure, velocity_x, velocity_y. */
   snapshot: NativeTensor;
+  /** Volume-averaged Nusselt number 1 + <v b>/κ per trajectory. */
   nusselt: number[];
   kinetic: number[];
   maxDivergence: number;
@@ -129,62 +149,11 @@ export interface NativeRayleighBenard {
   coordinates(): { x: number[]; y: number[] };
 }
 
-export interface NativeRolloutOptions {
-  length: number;
-  window?: number;
-  context?: number;
-  overlap?: number;
-  crop?: number;
+export interface NativeGaussianSampleOptions extends Omit<SamplerOptions, 'sampler'> {
+  /** Checked natively (the test hook takes any name). */
+  sampler?: string;
   members?: number;
   seed?: number;
-  sampler?: string;
-  steps?: number;
-  order?: number;
-  eta?: number;
-  corrections?: number;
-  delta?: number;
-}
-
-/** A latent emulator (native/js/denoiser_binding.cc): diffusion denoiser or surrogate, by the config's kind. */
-export interface NativeEmulatorOptimizerOptions {
-  lr?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weight_decay?: number;
-  clip?: number;
-  optimizer?: 'adamw' | 'soap';
-  precondition_frequency?: number;
-  shampoo_beta?: number;
-  max_precond_dim?: number;
-}
-
-export interface NativeEmulator {
-  /** With a seed: mask, time and noise from a generator seeded with it; the default generators are left as they were. */
-  loss(state: NativeTensor, label: NativeTensor | undefined, seed?: number): Promise<number>;
-  trainStep(state: NativeTensor, label: NativeTensor | undefined, learningRate: number): Promise<TrainStepResult>;
-  rollout(context: NativeTensor, label: NativeTensor | undefined, options: NativeRolloutOptions): Promise<{ states: NativeTensor; seconds: number; evaluations: number }>;
-  configureOptimizer(options: NativeEmulatorOptimizerOptions): void;
-  setTraining(training: boolean): void;
-  readonly training: boolean;
-  /** The native config as JSON. */
-  readonly config: string;
-  parameterCount(): number;
-  /** FLOPs of one network evaluation for one window (B = 1). */
-  forwardFlops(window: number, spatialShape: number[]): number;
-  stateDictShapes(): Array<{ name: string; shape: number[]; dtype: Dtype }>;
-  saveWeights(path: string, metadata: Record<string, string>): Promise<void>;
-  loadWeights(path: string, strict: boolean): Promise<WeightsInfo>;
-  /** Weights, optimizer state, trainer counters and generator state(s) in one file; metadata as given (JSON object). */
-  saveCheckpoint(path: string, metadataJson: string): Promise<void>;
-  loadCheckpoint(path: string, restoreRng?: boolean): Promise<Record<string, string>>;
-  toDevice(device: string): Promise<void>;
-  readonly device: string;
-  setAutocast(dtype: 'bfloat16' | 'float32'): void;
-  gradCheck(state: NativeTensor, label: NativeTensor | undefined, eps: number, seed: number): Promise<{ analytic: number; numeric: number }>;
-}
-
-export interface NativeGaussianSampleOptions extends Omit<NativeRolloutOptions, 'length'> {
   schedule?: 'log_logit' | 'log_linear';
   sigma_min?: number;
   sigma_max?: number;
@@ -197,7 +166,7 @@ export interface NativeGaussianSampleOptions extends Omit<NativeRolloutOptions, 
 
 export interface NativeAddon {
   Tensor: NativeTensorClass;
-  Autoencoder: new (configJson: string, device: string) => NativeAutoencoder;
+  Autoencoder: new (config: Omit<AutoencoderConfig, 'name'>, device: string) => NativeAutoencoder;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;
@@ -206,7 +175,7 @@ export interface NativeAddon {
   eulerAdvance(state: NativeTensor, gamma: number[], options: NativeEulerAdvanceOptions): Promise<NativeEulerAdvanceResult>;
   eulerWellChannels(state: NativeTensor, gamma: number[]): Promise<NativeTensor>;
   RayleighBenard: new (options: NativeRayleighBenardOptions) => NativeRayleighBenard;
-  Emulator: new (configJson: string, device: string) => NativeEmulator;
-  /** The samplers driven by the exact denoiser of N(mean, diag(var)) (tests). */
+  Emulator: new (config: ViTConfig & { kind: EmulatorKind }, device: string) => NativeEmulator;
+  /** Test hook (native/js/test_hooks.cc): the samplers driven by the exact denoiser of N(mean, diag(var)). */
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
 }

@@ -3,7 +3,7 @@
 // (B, 4, Nx, Ny) float32 [buoyancy, pressure, velocity_x, velocity_y] at the cell centres:
 // x_i = i·Lx/Nx (uniform, like The Well's Fourier grid) and y_j at the Chebyshev–Gauss nodes
 // Ly/2·(1 − cos(π(j+½)/Ny)) (The Well's Dedalus grid in y).
-import type { NativeRayleighBenard, NativeTensor } from '../native/addon-types.js';
+import type { NativeRayleighBenard, NativeRayleighBenardStep } from '../native/addon-types.js';
 import { native } from '../native/loader.js';
 import { Rng } from '../data/rng.js';
 
@@ -58,18 +58,8 @@ export function rayleighBenardInitialBuoyancy(rng: Rng, grid: RayleighBenardGrid
   return out;
 }
 
-export interface RayleighBenardStep {
-  steps: number;
-  time: number;
-  dt: number;
-  /** (B, 4, Nx, Ny) float32 on the CPU: buoyancy, pressure, velocity_x, velocity_y. */
-  snapshot: NativeTensor;
-  /** Volume-averaged Nusselt number 1 + <v b>/κ per trajectory. */
-  nusselt: number[];
-  kinetic: number[];
-  maxDivergence: number;
-  maxSpeed: number;
-}
+/** One advance of the solver (the native result as is). */
+export type RayleighBenardStep = NativeRayleighBenardStep;
 
 /** A batch of trajectories with the same Rayleigh and Prandtl numbers, advanced together. */
 export class RayleighBenardSolver {

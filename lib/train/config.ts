@@ -11,36 +11,10 @@ import { parseDatasetConfig, type DatasetConfig } from '../data/config.js';
 import { didYouMean } from '../data/errors.js';
 import { AutoencoderConfigSchema, type AutoencoderConfig } from '../models/autoencoder-config.js';
 import { ViTConfigSchema, type ViTConfig } from '../models/vit-config.js';
+import { OptimSchema } from '../models/schemas.js';
 import { readConfigFile } from '../util/config-file.js';
 
-export const OPTIMIZERS = ['adamw', 'soap'] as const;
-export const SCHEDULERS = ['constant', 'linear', 'cosine'] as const;
-
-export const OptimSchema = z
-  .object({
-    name: z.string().optional(),
-    /** AdamW, or SOAP (Adam in Shampoo's eigenbasis), the preconditioned kind the reference found decisive
-     *  for autoencoders (it used PSGD-Kron, which is not implemented). */
-    optimizer: z.enum(OPTIMIZERS).default('adamw'),
-    learning_rate: z.number().positive(),
-    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.99]),
-    eps: z.number().positive().default(1e-8),
-    weight_decay: z.number().min(0).default(0),
-    scheduler: z.enum(SCHEDULERS).default('cosine'),
-    /** Linear warm-up steps from 0 to learning_rate. */
-    warmup: z.number().int().min(0).default(0),
-    /** Global gradient-norm clip; ≤ 0 disables. */
-    grad_clip: z.number().default(1),
-    /** EMA of the weights used for validation and export; 0 disables (the reference's AE: no EMA). */
-    ema_decay: z.number().min(0).lt(1).default(0),
-    /** SOAP: eigenbasis refresh period in steps. */
-    precondition_frequency: z.number().int().positive().default(10),
-    /** SOAP: EMA factor of the Kronecker factors (default: betas[1]). */
-    shampoo_beta: z.number().min(0).lt(1).optional(),
-    /** SOAP: dimensions larger than this are not preconditioned. */
-    max_precond_dim: z.number().int().positive().default(4096),
-  })
-  .strict();
+export { OPTIMIZERS, OptimSchema, SCHEDULERS } from '../models/schemas.js';
 
 export const TrainSchema = z
   .object({

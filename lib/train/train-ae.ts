@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 
 import { WellDataset } from '../data/dataset.js';
 import { Autoencoder } from '../models/autoencoder.js';
+import { optimizerOptionsOf } from '../models/schemas.js';
 import { downsampling } from '../models/autoencoder-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
 import { BatchStream, fixedBatches } from './batches.js';
@@ -80,7 +81,7 @@ export async function trainAutoencoder(config: AeRunConfig | undefined, options:
     manualSeed(t.seed);
     const ae = Autoencoder.create({ ...cfg.ae, pix_channels: channels }, { device: t.device, precision: t.precision });
     const o = cfg.optim;
-    ae.configureOptimizer({ lr: o.learning_rate, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weight_decay: o.weight_decay, clip: o.grad_clip, ema_decay: o.ema_decay, accumulate: t.accumulate, optimizer: o.optimizer, precondition_frequency: o.precondition_frequency, max_precond_dim: o.max_precond_dim, ...(o.shampoo_beta !== undefined ? { shampoo_beta: o.shampoo_beta } : {}) });
+    ae.configureOptimizer(optimizerOptionsOf(o, t.accumulate));
     const ema = o.ema_decay > 0;
     options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: ae.parameterCount() });
 

@@ -21,9 +21,9 @@ import { configHash, LatentCacheFile, type LatentCacheExpect } from '../data/lat
 import { LatentDataset } from '../data/latent-dataset.js';
 import type { WindowDataset } from '../data/source.js';
 import { Rng } from '../data/rng.js';
-import { Denoiser } from '../models/denoiser.js';
+import { createEmulator as createRunEmulator } from '../models/create-emulator.js';
 import type { EmulatorModel } from '../models/emulator-model.js';
-import { Surrogate } from '../models/surrogate.js';
+import { optimizerOptionsOf } from '../models/schemas.js';
 import type { ViTConfigInput } from '../models/vit-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
 import { BatchStream, fixedBatches } from './batches.js';
@@ -265,17 +265,8 @@ async function checkPixelRun(config: EmulatorRunConfig): Promise<OpenedEmulatorD
 
 /** Builds the run's model for the run's state shape (latent, or pixel for pixel runs) and labels. */
 export function createEmulator(config: EmulatorRunConfig, cache: CacheInfo): EmulatorModel {
-  const [channels, ...space] = cache.latent_shape;
-  const source = config.model as ViTConfigInput;
-  const options = {
-    channels: channels!,
-    label_features: cache.label_features,
-    spatial: space.length as 1 | 2 | 3,
-    spatial_shape: space,
-    device: config.train.device,
-    precision: config.train.precision,
-  };
-  return config.kind === 'diffusion' ? Denoiser.create(source, options) : Surrogate.create(source, options);
+  const { device, precision } = config.train;
+  return createRunEmulator({ kind: config.kind, model: config.model as ViTConfigInput, stateShape: cache.latent_shape, labelFeatures: cache.label_features, device, precision });
 }
 
 /** Trains a denoiser or surrogate (latent or pixel space): a new run from `config`, or `options.resumeDir` continued. */
@@ -318,18 +309,7 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
     const o = cfg.optim;
     manualSeed(t.seed);
     const model = createEmulator(cfg, data.cache);
-    model.configureOptimizer({
-      lr: o.learning_rate,
-      beta1: o.betas[0],
-      beta2: o.betas[1],
-      eps: o.eps,
-      weight_decay: o.weight_decay,
-      clip: o.grad_clip,
-      optimizer: o.optimizer,
-      precondition_frequency: o.precondition_frequency,
-      max_precond_dim: o.max_precond_dim,
-      ...(o.shampoo_beta !== undefined ? { shampoo_beta: o.shampoo_beta } : {}),
-    });
+    model.configureOptimizer(optimizerOptionsOf(o, t.accumulate));
     const labelled = data.cache.label_features > 0;
     options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: model.parameterCount(), latentShape: data.cache.latent_shape, space: cfg.space });
 

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "core/errors.h"
-#include "io/safetensors.h"
 
 namespace latent::js {
 
@@ -29,21 +28,6 @@ Napi::Value Guard(Napi::Env env, const std::string& context, F&& body) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, WithContext(context, e));
   }
-}
-
-// The `__metadata__` string map from a JSON object given by JavaScript; "config" and "format" are
-// dropped because the bindings write those themselves.
-inline Metadata MetadataFromJson(Napi::Env env, const std::string& text) {
-  Metadata metadata;
-  auto parsed = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>()({Napi::String::New(env, text)});
-  if (!parsed.IsObject()) return metadata;
-  auto object = parsed.As<Napi::Object>();
-  auto keys = object.GetPropertyNames();
-  for (uint32_t i = 0; i < keys.Length(); ++i) {
-    std::string key = keys.Get(i).ToString().Utf8Value();
-    if (key != "config" && key != "format") metadata.emplace_back(key, object.Get(key).ToString().Utf8Value());
-  }
-  return metadata;
 }
 
 }  // namespace latent::js

@@ -1,55 +1,31 @@
-// The JavaScript `Emulator`: a latent emulator (diffusion denoiser or deterministic surrogate, by the
-// config's `kind`) with its trainer, weights and rollouts. States cross the boundary in the data layer's
-// layout (B, T, C, *space); the models use the reference's (B, C, T, *space) inside. Every call that
-// computes runs on the compute thread, serialized per model by its mutex; shapes, labels and options are
-// checked on the JS thread before anything is queued. Also `gaussianSample`: the samplers driven by the
-// exact denoiser of a Gaussian (tests).
+// The JavaScript `Emulator`: a latent emulator (diffusion denoiser or deterministic surrogate, by the config's
+// `kind`) on the shared JsModel handle (js_model.h), plus what is its own: rollouts and FLOP counts. A batch is
+// {state (B, T, C, *space), label? (B, D) or (D)}: states cross in the data layer's layout and the models use the
+// reference's (B, C, T, *space) inside. Shapes, labels and options are checked on the JS thread before anything
+// is queued.
 #include "core/pch.h"
 
-#include <chrono>
-#include <mutex>
-#include <optional>
-
-#include "core/async.h"
-#include "core/tensor_bridge.h"
-#include "io/safetensors.h"
-#include "js/args.h"
 #include "js/bindings.h"
+#include "js/js_model.h"
 #include "models/denoiser.h"
-#include "models/grad_check.h"
-#include "models/state_dict.h"
 #include "models/surrogate.h"
-#include "optim/checkpoint.h"
-#include "optim/train_step.h"
 #include "sample/rollout.h"
 #include "sample/samplers.h"
 
 namespace latent::js {
 namespace {
 
-struct EmulatorState {
+struct EmulatorState : ModelState {
   EmulatorConfig config;
   Denoiser denoiser{nullptr};
   Surrogate surrogate{nullptr};
-  std::shared_ptr<torch::nn::Module> module;
-  std::unique_ptr<Trainer> trainer;
-  TrainerOptions trainerOptions;
-  at::Device device{at::kCPU};
-  bool bf16 = false;
-  std::mutex mutex;
 
   bool diffusion() const { return static_cast<bool>(denoiser); }
-  Trainer& trainerOrNew() {
-    if (!trainer) trainer = std::make_unique<Trainer>(module, trainerOptions);
-    return *trainer;
-  }
   // x in model layout (B, C, L, *S).
-  torch::Tensor loss(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& mask = {}) {
+  at::Tensor loss(const at::Tensor& x, const at::Tensor& label, const at::Tensor& mask = {}) {
     return diffusion() ? denoiser->loss(x, label, mask) : surrogate->loss(x, label, mask);
   }
 };
-
-using StatePtr = std::shared_ptr<EmulatorState>;
 
 // Network denoiser for one window batch: label (N, D) and the window mask (N, L) fixed.
 class NetworkDenoiser : public GaussianDenoiser {
@@ -67,54 +43,19 @@ class NetworkDenoiser : public GaussianDenoiser {
   torch::Tensor label_, mask_;
 };
 
-// ---- option readers (plain JS objects) ----
-double Num(const Napi::Object& o, const char* key, double fallback) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw TypeError(std::string(key) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-int64_t Int(const Napi::Object& o, const char* key, int64_t fallback) {
-  double v = Num(o, key, double(fallback));
-  if (v != std::floor(v)) throw std::invalid_argument(std::string(key) + " must be an integer, got " + std::to_string(v));
-  return int64_t(v);
-}
-
-std::string Str(const Napi::Object& o, const char* key, const std::string& fallback) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
-  Napi::Value v = o.Get(key);
-  if (!v.IsString()) throw TypeError(std::string(key) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-
-SamplerOptions ReadSampler(const Napi::Object& o) {
-  SamplerOptions s;
-  s.algorithm = Str(o, "sampler", s.algorithm);
-  s.steps = Int(o, "steps", s.steps);
-  s.order = Int(o, "order", s.order);
-  s.eta = Num(o, "eta", s.eta);
-  s.corrections = Int(o, "corrections", s.corrections);
-  s.delta = Num(o, "delta", s.delta);
-  s.validate();
-  return s;
-}
-
-std::string Shape(at::IntArrayRef s) { return ShapeText(s); }
-
 // States in the public layout (B, T, C, *space): rank, channels and (when the config fixes it) spatial size.
 void CheckStates(const at::Tensor& x, const EmulatorConfig& c, const std::string& what) {
   const int64_t rank = 3 + c.spatial;
   if (x.dim() != rank)
     throw std::invalid_argument(what + " must be " + std::to_string(rank) + "-D (B, T, C, " + (c.spatial == 1 ? "H" : c.spatial == 2 ? "H, W" : "H, W, D") +
-                                "), got shape " + Shape(x.sizes()));
+                                "), got shape " + ShapeText(x.sizes()));
   if (!at::isFloatingType(x.scalar_type())) throw std::invalid_argument(what + " must be floating point, got " + DtypeName(x.scalar_type()));
   if (x.size(2) != c.channels)
-    throw std::invalid_argument(what + " has " + std::to_string(x.size(2)) + " channels, the model expects " + std::to_string(c.channels) + " (shape " + Shape(x.sizes()) + ")");
+    throw std::invalid_argument(what + " has " + std::to_string(x.size(2)) + " channels, the model expects " + std::to_string(c.channels) + " (shape " + ShapeText(x.sizes()) + ")");
   if (!c.spatial_shape.empty()) {
     std::vector<int64_t> got(x.sizes().begin() + 3, x.sizes().end());
     if (got != c.spatial_shape)
-      throw std::invalid_argument(what + " has spatial size " + Shape(got) + ", the model was built for " + Shape(c.spatial_shape));
+      throw std::invalid_argument(what + " has spatial size " + ShapeText(got) + ", the model was built for " + ShapeText(c.spatial_shape));
   }
   for (size_t i = 0; i < c.patch_size.size(); ++i) {
     const int64_t size = x.size(i == 0 ? 1 : int64_t(i) + 2);
@@ -128,7 +69,7 @@ at::Tensor CheckLabel(const Napi::Value& v, const EmulatorConfig& c, int64_t bat
   if (c.label_features == 0) {
     if (!v.IsUndefined() && !v.IsNull()) {
       at::Tensor l = JsTensor::TensorOf(v, "label");
-      if (l.numel() != 0) throw std::invalid_argument("this model takes no label (label_features = 0), got a label of shape " + Shape(l.sizes()));
+      if (l.numel() != 0) throw std::invalid_argument("this model takes no label (label_features = 0), got a label of shape " + ShapeText(l.sizes()));
     }
     return at::Tensor();
   }
@@ -136,13 +77,15 @@ at::Tensor CheckLabel(const Napi::Value& v, const EmulatorConfig& c, int64_t bat
   at::Tensor l = JsTensor::TensorOf(v, "label");
   if (l.dim() == 1) l = l.unsqueeze(0).expand({batch, l.size(0)});
   if (l.dim() != 2 || l.size(1) != c.label_features)
-    throw std::invalid_argument("label must have " + std::to_string(c.label_features) + " features, as (D) or (B, D), got shape " + Shape(l.sizes()));
+    throw std::invalid_argument("label must have " + std::to_string(c.label_features) + " features, as (D) or (B, D), got shape " + ShapeText(l.sizes()));
   if (l.size(0) != batch) throw std::invalid_argument("label batch " + std::to_string(l.size(0)) + " does not match the states' batch " + std::to_string(batch));
   return l;
 }
 
-// Public (B, T, C, *S) → model (B, C, T, *S) float32 on the device.
-at::Tensor ToModel(const at::Tensor& x, const at::Device& device) { return x.to(device, at::kFloat).transpose(1, 2).contiguous(); }
+// Public (B, T, C, *S) → model (B, C, T, *S) on the device.
+at::Tensor ToModel(const at::Tensor& x, const at::Device& device, at::ScalarType dtype = at::kFloat) {
+  return x.to(device, dtype).transpose(1, 2).contiguous();
+}
 
 struct RolloutResult {
   at::Tensor states;
@@ -150,131 +93,58 @@ struct RolloutResult {
   int64_t evaluations = 0;
 };
 
-class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
+class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
  public:
   static void Register(Napi::Env env, Napi::Object exports) {
-    exports.Set("Emulator", DefineClass(env, "Emulator",
-                                        {InstanceMethod<&JsEmulator::Loss>("loss"),
-                                         InstanceMethod<&JsEmulator::TrainStep>("trainStep"),
-                                         InstanceMethod<&JsEmulator::Rollout>("rollout"),
-                                         InstanceMethod<&JsEmulator::ConfigureOptimizer>("configureOptimizer"),
-                                         InstanceMethod<&JsEmulator::SetTraining>("setTraining"),
-                                         InstanceAccessor<&JsEmulator::Training>("training"),
-                                         InstanceAccessor<&JsEmulator::Config>("config"),
-                                         InstanceMethod<&JsEmulator::ParameterCount>("parameterCount"),
-                                         InstanceMethod<&JsEmulator::ForwardFlops>("forwardFlops"),
-                                         InstanceMethod<&JsEmulator::StateDictShapes>("stateDictShapes"),
-                                         InstanceMethod<&JsEmulator::SaveWeights>("saveWeights"),
-                                         InstanceMethod<&JsEmulator::LoadWeights>("loadWeights"),
-                                         InstanceMethod<&JsEmulator::SaveCheckpoint>("saveCheckpoint"),
-                                         InstanceMethod<&JsEmulator::LoadCheckpoint>("loadCheckpoint"),
-                                         InstanceMethod<&JsEmulator::ToDevice>("toDevice"),
-                                         InstanceAccessor<&JsEmulator::DeviceName>("device"),
-                                         InstanceMethod<&JsEmulator::SetAutocast>("setAutocast"),
-                                         InstanceMethod<&JsEmulator::GradCheck>("gradCheck")}));
+    auto methods = SharedMethods();
+    methods.push_back(InstanceMethod<&JsEmulator::Rollout>("rollout"));
+    methods.push_back(InstanceMethod<&JsEmulator::ForwardFlops>("forwardFlops"));
+    exports.Set("Emulator", DefineClass(env, "Emulator", methods));
   }
 
-  explicit JsEmulator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEmulator>(info) {
+  // new Emulator(config, device = 'cpu'): the ViT config as the zod schema returns it, plus `kind`.
+  explicit JsEmulator(const Napi::CallbackInfo& info) : JsModel(info) {
     Guard(info.Env(), "new Emulator", [&]() -> Napi::Value {
-      auto config = EmulatorConfig::fromJson(StringArg(info, 0, "config (JSON)"));
-      at::Device device = ParseDevice(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
-      state_ = std::make_shared<EmulatorState>();
-      state_->config = config;
-      if (config.kind == "denoiser") {
-        state_->denoiser = Denoiser(config);
-        state_->module = state_->denoiser.ptr();
+      auto state = std::make_shared<EmulatorState>();
+      state->config = ReadEmulatorConfig(OptionReader(info[0], "config"));
+      std::shared_ptr<torch::nn::Module> module;
+      if (state->config.kind == "denoiser") {
+        state->denoiser = Denoiser(state->config);
+        module = state->denoiser.ptr();
       } else {
-        state_->surrogate = Surrogate(config);
-        state_->module = state_->surrogate.ptr();
+        state->surrogate = Surrogate(state->config);
+        module = state->surrogate.ptr();
       }
-      state_->module->to(device);
-      state_->device = device;
+      Init(info, state, module);
       return info.Env().Undefined();
     });
   }
 
+  std::string ClassName() const { return state_ && !state_->diffusion() ? "Surrogate" : "Denoiser"; }
+
+  Batch ReadBatch(const Napi::Value& batch) const {
+    OptionReader b(batch, "batch");
+    at::Tensor x = JsTensor::TensorOf(b.raw("state"), "batch.state");
+    CheckStates(x, state_->config, "batch.state");
+    if (x.size(1) < 2) throw std::invalid_argument("batch.state: windows need at least 2 states, got " + std::to_string(x.size(1)));
+    return {x, CheckLabel(b.raw("label"), state_->config, x.size(0))};
+  }
+  static Batch Prepare(const Batch& batch, const EmulatorState& s, at::ScalarType dtype) {
+    return {ToModel(batch[0], s.device, dtype), batch[1].defined() ? batch[1].to(s.device, dtype) : batch[1]};
+  }
+  // The training loss with a random context mask (§4.2).
+  static at::Tensor Loss(EmulatorState& s, const Batch& in) { return s.loss(in[0], in[1]); }
+  // The loss with the mask fixed (the first state known) and the same time and noise in every evaluation.
+  static at::Tensor GradCheckLoss(EmulatorState& s, const Batch& in, uint64_t seed) {
+    const int64_t B = in[0].size(0), L = in[0].size(2);
+    at::Tensor mask = (torch::arange(L) < 1).unsqueeze(0).expand({B, L}).to(s.device);
+    torch::manual_seed(seed + 1);
+    return s.loss(in[0], in[1], mask);
+  }
+
  private:
-  std::string Name(const char* method) const { return std::string(state_->diffusion() ? "Denoiser." : "Surrogate.") + method; }
-
-  // Reads (state, label) and checks them; optional fixed context count in info[2] for loss.
-  void ReadBatch(const Napi::CallbackInfo& info, at::Tensor& x, at::Tensor& label) {
-    x = JsTensor::TensorOf(info[0], "state");
-    CheckStates(x, state_->config, "state");
-    if (x.size(1) < 2) throw std::invalid_argument("state windows need at least 2 states, got " + std::to_string(x.size(1)));
-    label = CheckLabel(info.Length() > 1 ? info[1] : info.Env().Undefined(), state_->config, x.size(0));
-  }
-
-  Napi::Value Loss(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    at::Tensor x, label;
-    // loss(state, label, seed?): with a seed, the random mask, time and noise come from a generator seeded
-    // with it, and libtorch's default generators are restored afterwards (a reproducible validation loss
-    // that leaves the training stream untouched).
-    std::optional<uint64_t> seed;
-    Guard(env, Name("loss"), [&]() -> Napi::Value {
-      ReadBatch(info, x, label);
-      if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
-        const double v = NumberArg(info, 2, "seed");
-        if (!(v >= 0) || v != std::floor(v)) throw std::invalid_argument("seed must be a non-negative integer");
-        seed = uint64_t(v);
-      }
-      return env.Undefined();
-    });
-    StatePtr s = state_;
-    return RunAsync<double>(
-        env, Name("loss"),
-        [s, x, label, seed]() {
-          std::lock_guard<std::mutex> lock(s->mutex);
-          NamedTensors saved;
-          if (seed) {
-            saved = rngState(s->device);
-            torch::manual_seed(*seed);
-          }
-          double value = 0;
-          try {
-            c10::InferenceMode inference;
-            AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
-            value = s->loss(ToModel(x, s->device), label.defined() ? label.to(s->device, at::kFloat) : label).item<double>();
-          } catch (...) {
-            if (seed) setRngState(saved);
-            throw;
-          }
-          if (seed) setRngState(saved);
-          return value;
-        },
-        [](Napi::Env env, double& v) -> Napi::Value { return Napi::Number::New(env, v); }, {info[0]});
-  }
-
-  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    at::Tensor x, label;
-    double lr = 0;
-    Guard(env, Name("trainStep"), [&]() -> Napi::Value {
-      ReadBatch(info, x, label);
-      lr = NumberArg(info, 2, "learningRate");
-      if (!(lr >= 0)) throw std::invalid_argument("learningRate must be >= 0, got " + std::to_string(lr));
-      return env.Undefined();
-    });
-    StatePtr s = state_;
-    return RunAsync<StepResult>(
-        env, Name("trainStep"),
-        [s, x, label, lr]() {
-          std::lock_guard<std::mutex> lock(s->mutex);
-          at::Tensor in = ToModel(x, s->device);
-          at::Tensor l = label.defined() ? label.to(s->device, at::kFloat) : label;
-          return s->trainerOrNew().step([&]() { return s->loss(in, l); }, lr);
-        },
-        [](Napi::Env env, StepResult& r) -> Napi::Value {
-          auto out = Napi::Object::New(env);
-          out.Set("loss", r.loss);
-          out.Set("gradNorm", r.grad_norm);
-          out.Set("skipped", r.skipped);
-          return out;
-        },
-        {info[0]});
-  }
-
   // rollout(context (B, c, C, *S), label, options) → {states (B, K, T, C, *S), seconds, evaluations}.
+  // options: {length, window, context, overlap, crop, members, seed} and the sampler's (ReadSamplerOptions).
   Napi::Value Rollout(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     at::Tensor context, label;
@@ -282,18 +152,17 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
     Guard(env, Name("rollout"), [&]() -> Napi::Value {
       context = JsTensor::TensorOf(info[0], "context");
       CheckStates(context, state_->config, "context");
-      if (info.Length() < 3 || !info[2].IsObject()) throw TypeError("options must be an object");
-      auto opts = info[2].As<Napi::Object>();
-      o.window = Int(opts, "window", state_->config.window);
-      o.context = Int(opts, "context", context.size(1));
-      o.overlap = Int(opts, "overlap", 1);
-      o.crop = Int(opts, "crop", 0);
-      o.length = Int(opts, "length", 0);
-      o.members = Int(opts, "members", 1);
-      const double seed = Num(opts, "seed", 0);
-      if (seed < 0 || seed != std::floor(seed)) throw std::invalid_argument("seed must be a non-negative integer");
+      OptionReader r(info.Length() > 2 ? info[2] : env.Undefined(), "options");
+      o.window = r.integer("window", state_->config.window);
+      o.context = r.integer("context", context.size(1));
+      o.overlap = r.integer("overlap", 1);
+      o.crop = r.integer("crop", 0);
+      o.length = r.integer("length", 0);
+      o.members = r.integer("members", 1);
+      const int64_t seed = r.integer("seed", 0);
+      if (seed < 0) throw std::invalid_argument(r.name("seed") + " must be a non-negative integer");
       o.seed = uint64_t(seed);
-      if (state_->diffusion()) o.sampler = ReadSampler(opts);
+      if (state_->diffusion()) o.sampler = ReadSamplerOptions(r);
       else o.sampler.algorithm = "euler";
       if (o.context >= o.window)
         throw std::invalid_argument("context (" + std::to_string(o.context) + " states) must be shorter than the window (" + std::to_string(o.window) + ")");
@@ -356,42 +225,6 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
         {info[0], info[1]});
   }
 
-  Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), Name("configureOptimizer"), [&]() -> Napi::Value {
-      if (info.Length() < 1 || !info[0].IsObject()) throw TypeError("options must be an object");
-      auto options = info[0].As<Napi::Object>();
-      std::lock_guard<std::mutex> lock(state_->mutex);
-      TrainerOptions& o = state_->trainerOptions;
-      o.lr = Num(options, "lr", o.lr);
-      o.beta1 = Num(options, "beta1", o.beta1);
-      o.beta2 = Num(options, "beta2", o.beta2);
-      o.eps = Num(options, "eps", o.eps);
-      o.weight_decay = Num(options, "weight_decay", o.weight_decay);
-      o.clip = Num(options, "clip", o.clip);
-      o.optimizer = Str(options, "optimizer", o.optimizer);
-      if (o.optimizer != "adamw" && o.optimizer != "soap") throw std::invalid_argument("optimizer must be adamw or soap, got " + o.optimizer);
-      o.precondition_frequency = Int(options, "precondition_frequency", o.precondition_frequency);
-      o.shampoo_beta = Num(options, "shampoo_beta", o.shampoo_beta);
-      o.max_precond_dim = Int(options, "max_precond_dim", o.max_precond_dim);
-      state_->trainer.reset();
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value SetTraining(const Napi::CallbackInfo& info) {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->module->train(info.Length() > 0 && info[0].ToBoolean());
-    return info.Env().Undefined();
-  }
-
-  Napi::Value Training(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), state_->module->is_training()); }
-  Napi::Value Config(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), state_->config.toJson()); }
-
-  Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
-    int64_t n = state_->diffusion() ? state_->denoiser->parameterCount() : state_->surrogate->parameterCount();
-    return Napi::Number::New(info.Env(), double(n));
-  }
-
   // forwardFlops(window, spatialShape) → FLOPs (2·MACs) of one network evaluation for one sample.
   Napi::Value ForwardFlops(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), Name("forwardFlops"), [&]() -> Napi::Value {
@@ -404,284 +237,10 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
       return Napi::Number::New(info.Env(), 2 * vitForwardMacs(v, tokens));
     });
   }
-
-  Napi::Value StateDictShapes(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    auto entries = stateDict(*state_->module);
-    auto out = Napi::Array::New(env, entries.size());
-    for (size_t i = 0; i < entries.size(); ++i) {
-      auto entry = Napi::Object::New(env);
-      entry.Set("name", entries[i].first);
-      auto shape = Napi::Array::New(env);
-      for (int64_t d = 0; d < entries[i].second.dim(); ++d) shape.Set(uint32_t(d), Napi::Number::New(env, double(entries[i].second.size(d))));
-      entry.Set("shape", shape);
-      entry.Set("dtype", DtypeName(entries[i].second.scalar_type()));
-      out.Set(uint32_t(i), entry);
-    }
-    return out;
-  }
-
-  Napi::Value SaveWeights(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string path;
-    Metadata metadata;
-    Guard(env, Name("saveWeights"), [&]() -> Napi::Value {
-      path = StringArg(info, 0, "path");
-      if (info.Length() > 1 && info[1].IsObject()) {
-        auto object = info[1].As<Napi::Object>();
-        auto keys = object.GetPropertyNames();
-        for (uint32_t i = 0; i < keys.Length(); ++i) {
-          std::string key = keys.Get(i).ToString().Utf8Value();
-          if (key != "config") metadata.emplace_back(key, object.Get(key).ToString().Utf8Value());
-        }
-      }
-      return env.Undefined();
-    });
-    StatePtr s = state_;
-    metadata.emplace_back("config", s->config.toJson());
-    return RunAsync<bool>(
-        env, Name("saveWeights") + "(" + path + ")",
-        [s, path, metadata]() {
-          std::lock_guard<std::mutex> lock(s->mutex);
-          saveSafetensors(path, stateDict(*s->module), metadata);
-          return true;
-        },
-        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
-  }
-
-  Napi::Value LoadWeights(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string path;
-    bool strict = true;
-    Guard(env, Name("loadWeights"), [&]() -> Napi::Value {
-      path = StringArg(info, 0, "path");
-      if (info.Length() > 1 && info[1].IsBoolean()) strict = info[1].As<Napi::Boolean>().Value();
-      return env.Undefined();
-    });
-    StatePtr s = state_;
-    using Loaded = std::pair<Metadata, LoadReport>;
-    return RunAsync<Loaded>(
-        env, Name("loadWeights") + "(" + path + ")",
-        [s, path, strict]() {
-          Safetensors file = loadSafetensors(path);
-          std::lock_guard<std::mutex> lock(s->mutex);
-          LoadReport report = loadStateDict(*s->module, WeightsOf(file.tensors), strict);
-          s->trainer.reset();
-          return Loaded{file.metadata, report};
-        },
-        [](Napi::Env env, Loaded& loaded) -> Napi::Value {
-          auto out = Napi::Object::New(env);
-          auto metadata = Napi::Object::New(env);
-          for (const auto& [k, v] : loaded.first) metadata.Set(k, v);
-          auto list = [&](const std::vector<std::string>& names) {
-            auto array = Napi::Array::New(env, names.size());
-            for (size_t i = 0; i < names.size(); ++i) array.Set(uint32_t(i), names[i]);
-            return array;
-          };
-          out.Set("metadata", metadata);
-          out.Set("missing", list(loaded.second.missing));
-          out.Set("unexpected", list(loaded.second.unexpected));
-          return out;
-        });
-  }
-
-  // saveCheckpoint(path, metadataJson): weights, optimizer moments and step counts, trainer counters and
-  // the generator state(s) in one safetensors file (the autoencoder's layout), for exact resumption.
-  Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string path, metadataText;
-    Guard(env, Name("saveCheckpoint"), [&]() -> Napi::Value {
-      path = StringArg(info, 0, "path");
-      metadataText = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
-      return env.Undefined();
-    });
-    Metadata metadata = MetadataFromJson(env, metadataText);
-    StatePtr s = state_;
-    metadata.emplace_back("config", s->config.toJson());
-    metadata.emplace_back("format", kCheckpointFormat);
-    return RunAsync<bool>(
-        env, Name("saveCheckpoint") + "(" + path + ")",
-        [s, path, metadata]() {
-          std::lock_guard<std::mutex> lock(s->mutex);
-          latent::SaveCheckpoint(path, *s->module, s->trainerOrNew(), s->device, metadata);
-          return true;
-        },
-        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
-  }
-
-  // loadCheckpoint(path, restoreRng = true) → metadata: everything saveCheckpoint wrote, checked strictly
-  // (weights and optimizer state) against this model before anything changes.
-  Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string path;
-    Guard(env, Name("loadCheckpoint"), [&]() -> Napi::Value { path = StringArg(info, 0, "path"); return env.Undefined(); });
-    const bool restoreRng = info.Length() < 2 || info[1].ToBoolean();
-    StatePtr s = state_;
-    return RunAsync<Metadata>(
-        env, Name("loadCheckpoint") + "(" + path + ")",
-        [s, path, restoreRng]() {
-          Safetensors file = loadSafetensors(path);
-          std::lock_guard<std::mutex> lock(s->mutex);
-          s->trainer = latent::LoadCheckpoint(file, s->module, s->trainerOptions, restoreRng);
-          return file.metadata;
-        },
-        [](Napi::Env env, Metadata& metadata) -> Napi::Value {
-          auto out = Napi::Object::New(env);
-          for (const auto& [k, v] : metadata) out.Set(k, v);
-          return out;
-        });
-  }
-
-  Napi::Value ToDevice(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    at::Device device(at::kCPU);
-    Guard(env, Name("toDevice"), [&]() -> Napi::Value { device = ParseDevice(StringArg(info, 0, "device")); return env.Undefined(); });
-    StatePtr s = state_;
-    return RunAsync<bool>(
-        env, Name("toDevice"),
-        [s, device]() {
-          std::lock_guard<std::mutex> lock(s->mutex);
-          s->module->to(device);
-          s->device = device;
-          s->trainer.reset();
-          return true;
-        },
-        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
-  }
-
-  Napi::Value DeviceName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), state_->device.str()); }
-
-  Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), Name("setAutocast"), [&]() -> Napi::Value {
-      std::string dtype = StringArg(info, 0, "dtype");
-      if (dtype != "bfloat16" && dtype != "float32") throw std::invalid_argument("autocast dtype must be bfloat16 or float32, got " + dtype);
-      std::lock_guard<std::mutex> lock(state_->mutex);
-      state_->bf16 = dtype == "bfloat16";
-      state_->trainerOptions.bf16_autocast = state_->bf16;
-      state_->trainer.reset();
-      return info.Env().Undefined();
-    });
-  }
-
-  // gradCheck(state, label, eps, seed) → {analytic, numeric}: the loss (fixed mask, time and noise) along a
-  // random parameter direction, in float64 with dropout off.
-  Napi::Value GradCheck(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    at::Tensor x, label;
-    double eps = 0, seed = 0;
-    Guard(env, Name("gradCheck"), [&]() -> Napi::Value {
-      ReadBatch(info, x, label);
-      eps = NumberArg(info, 2, "eps");
-      seed = NumberArg(info, 3, "seed");
-      return env.Undefined();
-    });
-    StatePtr s = state_;
-    return RunAsync<latent::GradCheck>(
-        env, Name("gradCheck"),
-        [s, x, label, eps, seed]() {
-          std::lock_guard<std::mutex> lock(s->mutex);
-          bool training = s->module->is_training();
-          s->module->eval();
-          s->module->to(at::kDouble);
-          at::Tensor in = ToModel(x, s->device).to(at::kDouble);
-          at::Tensor l = label.defined() ? label.to(s->device, at::kDouble) : label;
-          const int64_t B = in.size(0), L = in.size(2);
-          at::Tensor mask = (torch::arange(L) < 1).unsqueeze(0).expand({B, L}).to(s->device);
-          auto result = directionalGradCheck(
-              *s->module,
-              [&]() {
-                torch::manual_seed(uint64_t(seed) + 1);  // the same t and ε in every evaluation
-                return s->loss(in, l, mask);
-              },
-              eps, uint64_t(seed));
-          s->module->to(at::kFloat);
-          s->module->train(training);
-          return result;
-        },
-        [](Napi::Env env, latent::GradCheck& r) -> Napi::Value {
-          auto out = Napi::Object::New(env);
-          out.Set("analytic", r.analytic);
-          out.Set("numeric", r.numeric);
-          return out;
-        },
-        {info[0]});
-  }
-
-  StatePtr state_;
 };
-
-// gaussianSample(mean (E...), var (E...), options {sampler, steps, …, members, seed, schedule, sigma_min,
-// sigma_max, init?, observed?, mask?}) → {samples (K, E...), evaluations}: the samplers driven by the exact
-// denoiser of N(mean, diag(var)); with observed + mask (bool, like mean) through MaskedDenoiser.
-Napi::Value GaussianSample(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  at::Tensor m, v, init, observed, mask;
-  SamplerOptions so;
-  Schedule sched;
-  int64_t members = 1;
-  uint64_t seed = 0;
-  Guard(env, "gaussianSample", [&]() -> Napi::Value {
-    m = JsTensor::TensorOf(info[0], "mean").to(at::kDouble);
-    v = JsTensor::TensorOf(info[1], "var").to(at::kDouble);
-    if (m.sizes() != v.sizes()) throw std::invalid_argument("mean and var must have the same shape");
-    if (info.Length() < 3 || !info[2].IsObject()) throw TypeError("options must be an object");
-    auto o = info[2].As<Napi::Object>();
-    so = ReadSampler(o);
-    members = Int(o, "members", 1);
-    if (members < 1) throw std::invalid_argument("members must be positive");
-    seed = uint64_t(Int(o, "seed", 0));
-    sched.name = Str(o, "schedule", "log_logit");
-    if (sched.name != "log_logit" && sched.name != "log_linear") throw std::invalid_argument("unknown schedule \"" + sched.name + "\"");
-    sched.sigma_min = Num(o, "sigma_min", 1e-3);
-    sched.sigma_max = Num(o, "sigma_max", 1e3);
-    std::vector<int64_t> shape{members};
-    for (auto d : m.sizes()) shape.push_back(d);
-    if (o.Has("init") && !o.Get("init").IsUndefined()) {
-      init = JsTensor::TensorOf(o.Get("init"), "init").to(at::kDouble);
-      if (init.sizes().vec() != shape) throw std::invalid_argument("init must have shape " + Shape(shape));
-    }
-    if (o.Has("observed") && !o.Get("observed").IsUndefined()) {
-      observed = JsTensor::TensorOf(o.Get("observed"), "observed").to(at::kDouble);
-      mask = JsTensor::TensorOf(o.Get("mask"), "mask").to(at::kBool);
-    }
-    return env.Undefined();
-  });
-  struct Out {
-    at::Tensor x;
-    int64_t nfe = 0;
-  };
-  return RunAsync<Out>(
-      env, "gaussianSample",
-      [m, v, init, observed, mask, so, sched, members, seed]() {
-        c10::InferenceMode inference;
-        AnalyticGaussianDenoiser exact(m, v, [sched](double t) { return sched.alpha(t); }, [sched](double t) { return sched.sigma(t); });
-        at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-        std::vector<int64_t> shape{members};
-        for (auto d : m.sizes()) shape.push_back(d);
-        Out out;
-        if (observed.defined()) {
-          out.x = sampleMasked(exact, observed.expand(shape), mask.expand(shape), init, so, gen, &out.nfe);
-        } else {
-          at::Tensor x1 = init.defined() ? init : initNoise(exact, shape, at::TensorOptions().dtype(at::kDouble), gen);
-          out.x = sample(exact, x1, so, gen, &out.nfe);
-        }
-        return out;
-      },
-      [](Napi::Env env, Out& r) -> Napi::Value {
-        auto out = Napi::Object::New(env);
-        out.Set("samples", JsTensor::Wrap(env, r.x));
-        out.Set("evaluations", Napi::Number::New(env, double(r.nfe)));
-        return out;
-      },
-      {info[0], info[1], info[2]});
-}
 
 }  // namespace
 
-void RegisterDenoiser(Napi::Env env, Napi::Object exports) {
-  JsEmulator::Register(env, exports);
-  exports.Set("gaussianSample", Napi::Function::New(env, GaussianSample, "gaussianSample"));
-}
+void RegisterDenoiser(Napi::Env env, Napi::Object exports) { JsEmulator::Register(env, exports); }
 
 }  // namespace latent::js

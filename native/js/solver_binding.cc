@@ -8,6 +8,7 @@
 #include "core/async.h"
 #include "core/tensor_bridge.h"
 #include "js/args.h"
+#include "js/options.h"
 #include "js/bindings.h"
 #include "solvers/euler.h"
 #include "solvers/rayleigh_benard.h"
@@ -17,28 +18,6 @@ namespace {
 
 using solvers::EulerOptions;
 using solvers::RayleighBenardOptions;
-
-Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t i, const std::string& what) {
-  if (i >= info.Length() || !info[i].IsObject()) throw TypeError(what + " must be an object");
-  return info[i].As<Napi::Object>();
-}
-
-double Num(const Napi::Object& o, const char* key, double fallback, bool required = false) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) {
-    if (required) throw TypeError(std::string("options.") + key + " is required");
-    return fallback;
-  }
-  if (!v.IsNumber()) throw TypeError(std::string("options.") + key + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-std::string Str(const Napi::Object& o, const char* key, const std::string& fallback) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return fallback;
-  if (!v.IsString()) throw TypeError(std::string("options.") + key + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
 
 std::vector<double> Numbers(const Napi::Value& v, const std::string& what) {
   if (!v.IsArray()) throw TypeError(what + " must be an array of numbers");
@@ -50,13 +29,6 @@ std::vector<double> Numbers(const Napi::Value& v, const std::string& what) {
     out[i] = e.As<Napi::Number>().DoubleValue();
   }
   return out;
-}
-
-std::vector<int64_t> Ids(const Napi::Object& o) {
-  if (o.Get("ids").IsUndefined()) return {};
-  std::vector<int64_t> ids;
-  for (double d : Numbers(o.Get("ids"), "options.ids")) ids.push_back(static_cast<int64_t>(d));
-  return ids;
 }
 
 Napi::Array NumberArray(Napi::Env env, const std::vector<double>& values) {
@@ -81,24 +53,24 @@ Napi::Value EulerAdvance(const Napi::CallbackInfo& info) {
   Guard(env, "eulerAdvance", [&]() -> Napi::Value {
     state = JsTensor::TensorOf(info[0], "state");
     gamma = Numbers(info[1], "gamma");
-    Napi::Object opts = ObjectArg(info, 2, "options");
-    std::string bc = Str(opts, "boundary", "open");
+    OptionReader opts(info.Length() > 2 ? info[2] : info.Env().Undefined(), "options");
+    std::string bc = opts.string("boundary", "open");
     if (bc == "open") o.boundary = solvers::EulerBoundary::Open;
     else if (bc == "periodic") o.boundary = solvers::EulerBoundary::Periodic;
     else throw std::invalid_argument("options.boundary must be 'open' or 'periodic', got '" + bc + "'");
-    std::string limiter = Str(opts, "limiter", "mc");
+    std::string limiter = opts.string("limiter", "mc");
     if (limiter == "mc") o.limiter = solvers::SlopeLimiter::MonotonizedCentral;
     else if (limiter == "minmod") o.limiter = solvers::SlopeLimiter::Minmod;
     else if (limiter == "none") o.limiter = solvers::SlopeLimiter::None;
     else throw std::invalid_argument("options.limiter must be 'mc', 'minmod' or 'none', got '" + limiter + "'");
-    o.dx = Num(opts, "dx", 0, true);
-    o.dy = Num(opts, "dy", 0, true);
-    o.cfl = Num(opts, "cfl", 0.4);
-    o.t0 = Num(opts, "t0", 0);
-    o.t1 = Num(opts, "t1", 0, true);
-    o.maxSteps = static_cast<int64_t>(Num(opts, "maxSteps", 1e7));
-    o.ids = Ids(opts);
-    device = Str(opts, "device", "");
+    o.dx = opts.required("dx");
+    o.dy = opts.required("dy");
+    o.cfl = opts.number("cfl", 0.4);
+    o.t0 = opts.number("t0", 0);
+    o.t1 = opts.required("t1");
+    o.maxSteps = static_cast<int64_t>(opts.number("maxSteps", 1e7));
+    o.ids = opts.integers("ids", {});
+    device = opts.string("device", "");
     solvers::ValidateEulerOptions(o, state);
     if (static_cast<int64_t>(gamma.size()) != state.size(0)) throw std::invalid_argument("gamma must have one value per trajectory");
     for (double g : gamma)
@@ -174,21 +146,21 @@ class JsRayleighBenard : public Napi::ObjectWrap<JsRayleighBenard> {
 
   explicit JsRayleighBenard(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsRayleighBenard>(info) {
     Guard(info.Env(), "new RayleighBenard", [&]() -> Napi::Value {
-      Napi::Object opts = ObjectArg(info, 0, "options");
+      OptionReader opts(info.Length() > 0 ? info[0] : info.Env().Undefined(), "options");
       state_ = std::make_shared<RbState>();
       RayleighBenardOptions& o = state_->options;
-      o.nx = static_cast<int64_t>(Num(opts, "nx", 0, true));
-      o.ny = static_cast<int64_t>(Num(opts, "ny", 0, true));
-      o.lx = Num(opts, "lx", 4);
-      o.ly = Num(opts, "ly", 1);
-      o.rayleigh = Num(opts, "rayleigh", 0, true);
-      o.prandtl = Num(opts, "prandtl", 0, true);
-      o.dtMax = Num(opts, "dtMax", 0.0625);
-      o.cfl = Num(opts, "cfl", 0.5);
-      o.maxLevel = static_cast<int>(Num(opts, "maxLevel", 12));
-      o.ids = Ids(opts);
+      o.nx = static_cast<int64_t>(opts.required("nx"));
+      o.ny = static_cast<int64_t>(opts.required("ny"));
+      o.lx = opts.number("lx", 4);
+      o.ly = opts.number("ly", 1);
+      o.rayleigh = opts.required("rayleigh");
+      o.prandtl = opts.required("prandtl");
+      o.dtMax = opts.number("dtMax", 0.0625);
+      o.cfl = opts.number("cfl", 0.5);
+      o.maxLevel = static_cast<int>(opts.number("maxLevel", 12));
+      o.ids = opts.integers("ids", {});
       solvers::ValidateRayleighBenardOptions(o);
-      state_->device = ParseDevice(Str(opts, "device", "cpu"));
+      state_->device = ParseDevice(opts.string("device", "cpu"));
       return info.Env().Undefined();
     });
   }

@@ -6,8 +6,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "io/config_fields.h"
-#include "io/json.h"
 
 namespace latent {
 
@@ -57,81 +55,6 @@ ViTOptions EmulatorConfig::vitOptions() const {
   o.qk_norm = qk_norm;
   o.rope = rope;
   return o;
-}
-
-namespace {
-
-const json::FieldReader field("emulator config");
-
-}  // namespace
-
-std::string EmulatorConfig::toJson() const {
-  return std::string("{") + "\"kind\":" + json::quote(kind) + ",\"channels\":" + std::to_string(channels) +
-         ",\"label_features\":" + std::to_string(label_features) + ",\"spatial\":" + std::to_string(spatial) +
-         ",\"spatial_shape\":" + json::formatIntList(spatial_shape) + ",\"window\":" + std::to_string(window) +
-         ",\"hid_channels\":" + std::to_string(hid_channels) + ",\"hid_blocks\":" + std::to_string(hid_blocks) +
-         ",\"attention_heads\":" + std::to_string(attention_heads) + ",\"ffn_factor\":" + std::to_string(ffn_factor) +
-         ",\"emb_features\":" + std::to_string(emb_features) + ",\"patch_size\":" + json::formatIntList(patch_size) +
-         ",\"window_size\":" + (window_size.empty() ? std::string("null") : json::formatIntList(window_size)) +
-         ",\"dropout\":" + json::formatNumber(dropout) + ",\"qk_norm\":" + (qk_norm ? "true" : "false") +
-         ",\"rope\":" + (rope ? "true" : "false") + ",\"schedule\":" + json::quote(schedule) +
-         ",\"sigma_min\":" + json::formatNumber(sigma_min) + ",\"sigma_max\":" + json::formatNumber(sigma_max) +
-         ",\"schedule_scale\":" + json::formatNumber(schedule_scale) + ",\"schedule_shift\":" + json::formatNumber(schedule_shift) +
-         ",\"time_prior\":" + json::quote(time_prior) + ",\"prior_a\":" + json::formatNumber(prior_a) + ",\"prior_b\":" + json::formatNumber(prior_b) +
-         ",\"context_rate\":" + json::formatNumber(context_rate) + ",\"forward_probability\":" + json::formatNumber(forward_probability) + "}";
-}
-
-EmulatorConfig EmulatorConfig::fromJson(const std::string& text) {
-  json::Value root;
-  try {
-    root = json::parse(text);
-  } catch (const std::exception& e) {
-    throw std::invalid_argument(std::string("emulator config: invalid JSON: ") + e.what());
-  }
-  if (root.type != json::Value::Type::Object) throw std::invalid_argument("emulator config: not a JSON object");
-  EmulatorConfig c;
-  int64_t window_all = 0;  // window_size given as one integer: the same on every token axis
-  for (const auto& [key, v] : root.object) {
-    if (key == "kind") c.kind = field.string(v, key);
-    else if (key == "channels") c.channels = field.integer(v, key);
-    else if (key == "label_features") c.label_features = field.integer(v, key);
-    else if (key == "spatial") c.spatial = int(field.integer(v, key));
-    else if (key == "spatial_shape") c.spatial_shape = field.integers(v, key, true);
-    else if (key == "window") c.window = field.integer(v, key);
-    else if (key == "hid_channels") c.hid_channels = field.integer(v, key);
-    else if (key == "hid_blocks") c.hid_blocks = field.integer(v, key);
-    else if (key == "attention_heads") c.attention_heads = field.integer(v, key);
-    else if (key == "ffn_factor") c.ffn_factor = field.integer(v, key);
-    else if (key == "emb_features") c.emb_features = field.integer(v, key);
-    else if (key == "patch_size") c.patch_size = field.integers(v, key, true);
-    else if (key == "window_size") {
-      if (v.type == json::Value::Type::Number) {
-        window_all = field.integer(v, key);
-        if (window_all <= 0) field.fail(key, "a positive odd integer (or one per token axis, or null)");
-      } else if (v.type == json::Value::Type::Array || v.type == json::Value::Type::Null) {
-        c.window_size = field.integers(v, key, true);
-      } else {
-        field.fail(key, "null (full attention), a positive odd integer or a list of them, one per token axis (time first)");
-      }
-    }
-    else if (key == "dropout") c.dropout = field.number(v, key);
-    else if (key == "qk_norm") c.qk_norm = field.boolean(v, key);
-    else if (key == "rope") c.rope = field.boolean(v, key);
-    else if (key == "schedule") c.schedule = field.string(v, key);
-    else if (key == "sigma_min") c.sigma_min = field.number(v, key);
-    else if (key == "sigma_max") c.sigma_max = field.number(v, key);
-    else if (key == "schedule_scale") c.schedule_scale = field.number(v, key);
-    else if (key == "schedule_shift") c.schedule_shift = field.number(v, key);
-    else if (key == "time_prior") c.time_prior = field.string(v, key);
-    else if (key == "prior_a") c.prior_a = field.number(v, key);
-    else if (key == "prior_b") c.prior_b = field.number(v, key);
-    else if (key == "context_rate") c.context_rate = field.number(v, key);
-    else if (key == "forward_probability") c.forward_probability = field.number(v, key);
-    else throw std::invalid_argument("emulator config: unknown key \"" + key + "\"");
-  }
-  if (window_all > 0) c.window_size.assign(size_t(c.spatial + 1), window_all);
-  c.validate();
-  return c;
 }
 
 // ---------------------------------------------------------------------------------------------------

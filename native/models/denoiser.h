@@ -51,8 +51,6 @@ struct EmulatorConfig {
 
   void validate() const;  // std::invalid_argument naming the field
   ViTOptions vitOptions() const;
-  std::string toJson() const;
-  static EmulatorConfig fromJson(const std::string& text);  // unknown keys and wrong types rejected
 };
 
 // α(t), σ(t) of the VE-form schedules (α ≡ 1): log_logit σ = exp(a·logit(u) + b), u = t_min + t(t_max − t_min);

@@ -151,7 +151,7 @@ describe('bad input is refused before any compute', () => {
     const l = tensor(randomValues(5), [5]);
     await expect(d.rollout(ctx, l, { length: 9, steps: 0 })).rejects.toThrow(/steps must be a positive integer/);
     await expect(d.rollout(ctx, l, { length: 9, steps: -2 })).rejects.toThrow(/steps must be a positive integer/);
-    await expect(d.rollout(ctx, l, { length: 9, sampler: 'rk45' as never })).rejects.toThrow(/unknown sampler 'rk45'/);
+    await expect(d.rollout(ctx, l, { length: 9, sampler: 'rk45' as never })).rejects.toThrow(/Denoiser\.rollout: options\.sampler must be one of euler, .*got 'rk45'/);
     await expect(d.rollout(ctx, tensor(randomValues(6), [6]), { length: 9 })).rejects.toThrow(/label must have 5 features/);
     await expect(d.rollout(ctx, l, { length: 0 })).rejects.toThrow(/length must be a positive integer/);
     await expect(d.rollout(ctx, l, { length: 9, overlap: 5 })).rejects.toThrow(/overlap/);

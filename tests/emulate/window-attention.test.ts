@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Denoiser } from '../../lib/models/denoiser.js';
 import { Surrogate } from '../../lib/models/surrogate.js';
 import { native } from '../../lib/native/loader.js';
-import { nativeEmulatorConfig, vitConfig } from '../../lib/models/vit-config.js';
+import { vitConfig } from '../../lib/models/vit-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../../lib/runtime.js';
 import { tensor } from '../../lib/tensor.js';
 import { randomValues, tiny } from './helpers.js';
@@ -227,14 +227,23 @@ describe('bad window_size values', () => {
     expect(() => Denoiser.create({ ...tiny, window_size: value as never })).toThrow(message);
   });
 
-  test('the native config is checked too (weights metadata, direct JSON)', () => {
-    const base = nativeEmulatorConfig('surrogate', vitConfig('surrogate', tiny));
-    const make = (window_size: unknown) => new (native().Emulator)(JSON.stringify({ ...base, window_size }), 'cpu');
+  test('the native config reader checks it too (objects given straight to the addon) and broadcasts one size', async () => {
+    const base = { ...vitConfig('surrogate', tiny), kind: 'surrogate' as const };
+    const make = (window_size: unknown) => new (native().Emulator)({ ...base, window_size } as never, 'cpu');
     expect(() => make([3, 3])).toThrow(/window_size needs one entry per token axis \(3: time first/);
     expect(() => make([3, 4, 3])).toThrow(/window_size entries must be positive odd integers.*got 4/);
-    expect(() => make(0)).toThrow(/"window_size" must be a positive odd integer/);
-    expect(() => make('3')).toThrow(/"window_size" must be null \(full attention\)/);
-    expect(JSON.parse(make(3).config).window_size).toEqual([3, 3, 3]);
-    expect(JSON.parse(make(null).config).window_size).toBeNull();
+    expect(() => make(0)).toThrow(/window_size entries must be positive odd integers.*got 0/);
+    expect(() => make('3')).toThrow(/new Emulator: config\.window_size must be an integer or a list of integers/);
+    // One size means that size on every token axis: with the same weights, w = 3 and [3, 3, 3] give the same
+    // seeded loss, and full attention (null) a different one.
+    const path = join(dir, 'broadcast.safetensors');
+    const [single, list, full] = [make(3), make([3, 3, 3]), make(null)];
+    await single.saveWeights(path, {});
+    await list.loadWeights(path);
+    await full.loadWeights(path);
+    const batch = { state: tensor(randomValues(2 * T * C * H * W, 3), [2, T, C, H, W]), label: tensor(randomValues(10, 4), [2, 5]) };
+    const [a, b, c] = await Promise.all([single, list, full].map((m) => m.loss(batch, { seed: 5 })));
+    expect(b).toBe(a);
+    expect(Math.abs(c! - a!)).toBeGreaterThan(1e-6);
   });
 });
