@@ -18,7 +18,7 @@ import { writeReport } from '../report/index.js';
 import { doctor, manualSeed } from '../runtime.js';
 import { generateEuler } from '../solvers/generate.js';
 import { cacheLatents } from '../train/cache-latents.js';
-import { writeFileAtomic } from '../train/checkpoint.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { composeConfig, resolveAeConfig, resolveEmulatorConfig, type AeRunConfig, type EmulatorRunConfig, type EmulatorRunKind } from '../train/config.js';
 import { trainAutoencoder } from '../train/train-ae.js';
 import { trainEmulator } from '../train/train-emulator.js';

@@ -17,10 +17,10 @@ import { join, resolve } from 'node:path';
 import { numel, type Tensor } from '../data/types.js';
 import { WellFile } from '../data/well-file.js';
 import { itemSeed, openEmulationRun, openTrajectories, rolloutLatents, type EmulationRun, type OpenEmulationOptions } from '../emulate/pipeline.js';
-import type { SamplerOptions } from '../emulate/rollout.js';
+import { SAMPLER_DEFAULTS, type SamplerOptions } from '../models/schemas.js';
 import { decodeStates, encodeStates } from '../models/chunked-codec.js';
 import { getNumThreads } from '../runtime.js';
-import { writeFileAtomic } from '../train/checkpoint.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { EVAL_FORMAT } from './format.js';
 import { ENSEMBLE_METRICS, ensembleMetrics, ensembleSpectra, type EnsembleMetrics } from './metrics.js';
 import { chooseTrajectories } from './python-random.js';
@@ -139,8 +139,8 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
     split,
     trajectories: o.trajectories ?? 64,
     samples: diffusion ? (o.samples ?? 16) : 1,
-    sampler: diffusion ? (o.sampler ?? 'ab') : null,
-    steps: diffusion ? (o.steps ?? 16) : null,
+    sampler: diffusion ? (o.sampler ?? SAMPLER_DEFAULTS.sampler) : null,
+    steps: diffusion ? (o.steps ?? SAMPLER_DEFAULTS.steps) : null,
     context,
     overlap: context,
     stride,

@@ -1,7 +1,7 @@
 // writeReport: evaluation (or run) directories in, one self-contained HTML file out, written atomically.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '../train/checkpoint.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { renderReport } from './document.js';
 import { resolveEvalDirs } from './inputs.js';
 import { loadModel } from './model.js';

@@ -4,8 +4,12 @@
 // the newest candidate whose manifest exists and whose bytes hash to the recorded sha256 wins; every
 // rejected candidate is reported (truncated, corrupt, no manifest), and the previous good one is used.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+import { writeFileAtomic } from '../util/write-file-atomic.js';
+
+export { writeFileAtomic };
 
 export interface CheckpointManifest {
   file: string;
@@ -21,39 +25,6 @@ export interface FoundCheckpoint {
   manifest: CheckpointManifest;
   /** Candidates that were rejected, newest first, with the reason. */
   rejected: string[];
-}
-
-/** Writes `text` to `path` atomically: temporary file, fsync, rename, fsync of the directory; on failure
- *  the temporary file is removed and `path` is left as it was. */
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  syncDir(dirname(path));
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some file systems refuse directory fsync; the rename is still atomic
-  }
 }
 
 /** sha256 of a file, read in 16 MiB chunks (checkpoints of large models exceed a Buffer's size limit). */

@@ -5,14 +5,22 @@
 //
 // The per-step JavaScript work is kept small: the next batch is built while the native step runs on the
 // compute thread, and statistics are running sums.
+//
+// Checkpoint file layout (one safetensors file, see native/optim/checkpoint.h): weights under their state-dict
+// keys (so `loadWeights` reads a checkpoint), `optimizer.<param>.*` (moments and step counts), `ema.<param>`,
+// `trainer.steps|skipped`, `rng.cpu|cuda`; metadata `config` (the model's) and `loop` (JSON: position, best
+// validation loss, the epoch's running sums).
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Batch } from '../data/types.js';
 import type { TrainStepResult } from '../native/addon-types.js';
 import { findCheckpoint, removeStaleTemporaries, saveCheckpoint } from './checkpoint.js';
+import type { EpochMetrics } from './epoch-metrics.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { schedule, type ScheduleOptions } from './schedule.js';
+
+export type { EpochMetrics };
 
 /** What the loop trains: all the heavy work is behind these calls. */
 export interface Trainable {
@@ -25,24 +33,6 @@ export interface Trainable {
   loadState(path: string): Promise<Record<string, string>>;
   /** The weights to keep as `state_best` (EMA weights when enabled). */
   saveBest(path: string, metadata: Record<string, string>): Promise<void>;
-}
-
-export interface EpochMetrics {
-  epoch: number;
-  step: number;
-  lr: number;
-  train_loss_mean: number;
-  train_loss_std: number;
-  grad_norm_mean: number;
-  grad_norm_max: number;
-  skipped: number;
-  valid_loss: number;
-  best_valid_loss: number;
-  samples_per_s: number;
-  /** Share of wall time outside the native step (data wait, JS bookkeeping), excluding validation. */
-  outside_share: number;
-  epoch_seconds: number;
-  elapsed: number;
 }
 
 export interface StepInfo {

@@ -2,7 +2,7 @@
 // otherwise (logs, CI, pipes), or nothing.
 import cliProgress from 'cli-progress';
 
-import type { EpochMetrics } from './loop.js';
+import type { EpochMetrics } from './epoch-metrics.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 

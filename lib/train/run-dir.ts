@@ -1,7 +1,7 @@
 // Run directories: unique names (several runs may start at once on one machine) and an exclusive lock
 // (`lock`, holding the owner's pid and host) so that two processes never write the same run. A lock
 // whose process is gone (same host) is stale and taken over.
-import { writeFileAtomic } from './checkpoint.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';

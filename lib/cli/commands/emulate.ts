@@ -1,10 +1,12 @@
 // `latent-emulator emulate RUN --input FILE|DIR --out DIR [--samples K]`: batch emulation of every trajectory's
 // initial states into Well-format files (see lib/emulate/batch.ts); resumable, progress with states/s.
 import type { Command } from 'commander';
+
+import { parseInteger } from '../../util/parse-integer.js';
 import cliProgress from 'cli-progress';
 
 import { emulateBatch } from '../../emulate/batch.js';
-import { SAMPLERS, type SamplerName } from '../../emulate/rollout.js';
+import { SAMPLER_DEFAULTS, SAMPLERS, type SamplerName } from '../../models/schemas.js';
 import { withInterrupt } from '../interrupt.js';
 
 interface Flags {
@@ -22,11 +24,7 @@ interface Flags {
   device?: string;
 }
 
-const integer = (name: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'`);
-  return n;
-};
+const integer = (name: string, v: string) => parseInteger(name, v, 1);
 
 export function register(program: Command): void {
   program
@@ -36,8 +34,8 @@ export function register(program: Command): void {
     .requiredOption('--input <path>', 'a Well file or a directory of them (initial states)')
     .requiredOption('--out <dir>', 'output root: <out>/<dataset>/data/<split>/<input>_<trajectory>.hdf5')
     .option('--samples <k>', 'ensemble members per initial state', '1')
-    .option('--sampler <name>', `sampler: ${SAMPLERS.join(' | ')}`, 'ab')
-    .option('--steps <n>', 'sampler steps', '16')
+    .option('--sampler <name>', `sampler: ${SAMPLERS.join(' | ')}`, SAMPLER_DEFAULTS.sampler)
+    .option('--steps <n>', 'sampler steps', String(SAMPLER_DEFAULTS.steps))
     .option('--context <c>', 'known initial states', '1')
     .option('--length <n>', 'states per emulated trajectory, context included (default: as the input)')
     .option('--split <name>', 'split folder of the output dataset', 'test')

@@ -2,9 +2,11 @@
 // the reference's evaluation protocol on an emulator run (see lib/eval/evaluate.ts); prints the summary by
 // horizon and the output directory. Interrupted, it keeps finished trajectories and resumes on the next call.
 import type { Command } from 'commander';
+
+import { parseInteger } from '../../util/parse-integer.js';
 import cliProgress from 'cli-progress';
 
-import { SAMPLERS, type SamplerName } from '../../emulate/rollout.js';
+import { SAMPLER_DEFAULTS, SAMPLERS, type SamplerName } from '../../models/schemas.js';
 import { evaluateRun, type EvalSummary } from '../../eval/evaluate.js';
 import { withInterrupt } from '../interrupt.js';
 
@@ -26,11 +28,7 @@ interface Flags {
   solverSpeed: boolean;
 }
 
-const positiveInt = (name: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got '${v}'`);
-  return n;
-};
+const nonNegative = (name: string, v: string) => parseInteger(name, v, 0);
 
 /** "1:20,21:60,61:100" → [[1, 20], [21, 60], [61, 100]]. */
 export function parseHorizons(text: string): Array<[number, number]> {
@@ -67,8 +65,8 @@ export function register(program: Command): void {
     .option('--split <split>', 'dataset split', 'test')
     .option('--trajectories <n>', 'trajectories (seeded choice, as the reference)', '64')
     .option('--samples <k>', 'ensemble members per trajectory (diffusion)', '16')
-    .option('--sampler <name>', `sampler: ${SAMPLERS.join(' | ')}`, 'ab')
-    .option('--steps <n>', 'sampler steps', '16')
+    .option('--sampler <name>', `sampler: ${SAMPLERS.join(' | ')}`, SAMPLER_DEFAULTS.sampler)
+    .option('--steps <n>', 'sampler steps', String(SAMPLER_DEFAULTS.steps))
     .option('--context <c>', 'known states (windows overlap by c)', '1')
     .option('--start <step>', 'simulation step the rollout starts from', '0')
     .option('--seed <n>', 'seed of the trajectory choice and the rollouts', '0')
@@ -87,13 +85,13 @@ export function register(program: Command): void {
         const { dir, summary } = await withInterrupt((signal) =>
           evaluateRun(run, {
             split: f.split,
-            trajectories: positiveInt('trajectories', f.trajectories),
-            samples: positiveInt('samples', f.samples),
+            trajectories: nonNegative('trajectories', f.trajectories),
+            samples: nonNegative('samples', f.samples),
             sampler: f.sampler as SamplerName,
-            steps: positiveInt('steps', f.steps),
-            context: positiveInt('context', f.context),
-            start: positiveInt('start', f.start),
-            seed: positiveInt('seed', f.seed),
+            steps: nonNegative('steps', f.steps),
+            context: nonNegative('context', f.context),
+            start: nonNegative('start', f.start),
+            seed: nonNegative('seed', f.seed),
             weights: f.weights as 'state' | 'best',
             root: f.root,
             dataset: f.dataset,

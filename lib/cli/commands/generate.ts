@@ -1,6 +1,8 @@
 // `latent-emulator generate euler_multi_quadrants|rayleigh_benard --root DIR ...`: run the built-in
 // solvers and write Well-format datasets (resumable, deterministic for a seed), with a progress bar.
 import type { Command } from 'commander';
+
+import { parseInteger } from '../../util/parse-integer.js';
 import cliProgress from 'cli-progress';
 import { generateEuler, generateRayleighBenard, type GenerateProgress, type GenerateResult } from '../../solvers/generate.js';
 import type { EulerBoundary } from '../../solvers/catalog.js';
@@ -28,10 +30,7 @@ function numbers(flag: string, text: string | undefined): number[] | undefined {
 }
 
 function integer(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isInteger(v)) throw new Error(`--${flag} must be an integer, got '${text}'`);
-  return v;
+  return text === undefined ? undefined : parseInteger(flag, text);
 }
 
 function progress(): { onProgress: (p: GenerateProgress) => void; stop: () => void } {
