@@ -14,6 +14,8 @@ export * from './train/index.js';
 export { Denoiser } from './models/denoiser.js';
 export { Surrogate } from './models/surrogate.js';
 export { EmulatorModel, type EmulatorOptions, type EmulatorBatch } from './models/emulator-model.js';
+export { NativeModel, type LossOptions, type Precision, type WeightsInfo } from './models/native-model.js';
+export { OptimizerOptionsSchema, SamplerOptionsSchema, RolloutOptionsSchema, SAMPLER_DEFAULTS } from './models/schemas.js';
 export { vitConfig, ViTConfigSchema, type ViTConfig, type ViTConfigInput, type EmulatorKind } from './models/vit-config.js';
 export { emulateRollout, windowCount, SAMPLERS, type Rollout, type RolloutOptions, type SamplerOptions, type SamplerName } from './emulate/rollout.js';
 export { openEmulationRun, type EmulationRun, type OpenEmulationOptions } from './emulate/pipeline.js';

@@ -50,10 +50,11 @@ export function applyBoundary(bc: number[][], op: GeometricOp): number[][] {
 }
 
 /** Checks that `augment` can apply to a grid (a permutation needs equal axis sizes). */
-export function checkAugmentations(augment: readonly Augmentation[], spatialShape: readonly number[], where: string): void {
+export function checkAugmentations(augment: readonly Augmentation[], spatialShape: readonly number[], where: string): readonly Augmentation[] {
   if (augment.includes('random_axis_permute') && spatialShape.some((s) => s !== spatialShape[0])) {
     throw new Error(`${where}: random_axis_permute needs equal axis sizes, the grid is ${spatialShape.join('×')}`);
   }
+  return augment;
 }
 
 /**

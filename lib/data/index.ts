@@ -41,3 +41,4 @@ export {
 } from './latent-cache.js';
 export { computeStats, type ChannelStats } from './stats.js';
 export { download, downloadFile, listDownloads, wellBaseUrl, DEFAULT_WELL_URL, WELL_URL_ENV, type DownloadOptions, type DownloadTarget } from './download.js';
+export { inspectFile, formatInspection } from './inspect.js';

@@ -13,6 +13,8 @@ export interface SafetensorsFile {
   entries: Record<string, SafetensorsEntry>;
   /** The named tensor as float64 values (any float dtype), for inspection and tests. */
   values(name: string): Float64Array;
+  /** The named tensor's raw little-endian bytes (any dtype), e.g. to compare files tensor by tensor. */
+  bytes(name: string): Uint8Array;
 }
 
 const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
@@ -33,6 +35,11 @@ export function readSafetensors(path: string): SafetensorsFile {
   return {
     metadata,
     entries,
+    bytes(name: string): Uint8Array {
+      const entry = entries[name];
+      if (!entry) throw new Error(`${path}: no tensor named ${name}`);
+      return data.subarray(entry.data_offsets[0], entry.data_offsets[1]);
+    },
     values(name: string): Float64Array {
       const entry = entries[name];
       if (!entry) throw new Error(`${path}: no tensor named ${name}`);

@@ -85,7 +85,7 @@ export abstract class NativeModel<Batch, NativeBatch> {
 
   /** Optimizer settings (AdamW or SOAP, EMA, accumulation) for the next training steps; resets the moments and the EMA. */
   configureOptimizer(options: OptimizerOptions): void {
-    this.handle.configureOptimizer(optimizerOptions(options));
+    this.handle.configureOptimizer(optimizerOptions(options, `${this.constructor.name}.configureOptimizer`));
   }
 
   /** The training loss of a batch, without gradients. */

@@ -205,10 +205,6 @@ export const ViTConfigSchema = z
     message: 'hid_channels must be divisible by attention_heads, with an even head dimension (rotary pairs)',
   })
   .refine((c) => c.schedule.sigma_max > c.schedule.sigma_min, { message: 'schedule: sigma_max must exceed sigma_min' })
-  .refine((c) => !Array.isArray(c.patch_size) || c.patch_size.length === c.spatial + 1, {
-    message: 'needs one entry per token axis (spatial + 1: time first, then each spatial axis), or one integer for all',
-    path: ['patch_size'],
-  })
   .refine((c) => !Array.isArray(c.window_size) || c.window_size.length === c.spatial + 1, {
     message: 'needs one entry per token axis (spatial + 1: time first, then each spatial axis), or one integer for all',
     path: ['window_size'],

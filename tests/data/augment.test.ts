@@ -116,5 +116,6 @@ test('log_scalars logs Rayleigh, Prandtl and rho0 (case-insensitively) but not T
 
 test('axis permutation is refused on a non-square grid (RB is 512×128)', () => {
   expect(() => checkAugmentations(['random_axis_permute'], [512, 128], 'rb')).toThrow(/rb: random_axis_permute needs equal axis sizes, the grid is 512×128/);
-  expect(() => checkAugmentations(['random_axis_flip', 'random_axis_roll'], [512, 128], 'rb')).not.toThrow();
+  expect(checkAugmentations(['random_axis_flip', 'random_axis_roll'], [512, 128], 'rb')).toEqual(['random_axis_flip', 'random_axis_roll']);
+  expect(checkAugmentations(['random_axis_permute'], [128, 128], 'tgc')).toEqual(['random_axis_permute']);
 });

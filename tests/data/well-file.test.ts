@@ -137,7 +137,10 @@ describe('bad input gives an error naming the file and the problem, at open time
   test('a copy of a good file still opens (sanity check of the truncation test)', async () => {
     const p = join(dir, 'copy.hdf5');
     copyFileSync(join(dir, 'whole.hdf5'), p);
-    const f = await WellFile.open(p);
-    f.close();
+    const [copy, original] = [await WellFile.open(p), await WellFile.open(join(dir, 'whole.hdf5'))];
+    expect(copy.info.nTrajectories).toBeGreaterThan(0);
+    expect({ ...copy.info, path: undefined }).toEqual({ ...original.info, path: undefined });
+    copy.close();
+    original.close();
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { WellWriter } from '../../lib/data/well-writer.js';
+import { readSafetensors } from '../../lib/io/safetensors.js';
 import { Rng } from '../../lib/data/rng.js';
 import type { DatasetConfig } from '../../lib/data/config.js';
 
@@ -91,4 +92,10 @@ export function wavesRun(root: string, runsDir: string): Record<string, unknown>
     train: { epochs: 2, epoch_size: 3, batch_size: 4, seed: 7, threads: 1 },
     valid: { epoch_size: 8, batch_size: 4 },
   };
+}
+
+/** Every tensor of a safetensors file (weights, optimizer moments, EMA, counters, RNG) as its raw bytes, to compare files exactly. */
+export function checkpointTensors(path: string): Map<string, Buffer> {
+  const file = readSafetensors(path);
+  return new Map(Object.keys(file.entries).map((name) => [name, Buffer.from(file.bytes(name))]));
 }

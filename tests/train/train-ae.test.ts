@@ -12,7 +12,7 @@ import { composeConfig, resolveAeConfig } from '../../lib/train/config.js';
 import { trainAutoencoder } from '../../lib/train/train-ae.js';
 import { Autoencoder } from '../../lib/models/autoencoder.js';
 import { WellDataset } from '../../lib/data/dataset.js';
-import { tempDir, TINY_AE, WAVES, wavesRun, writeWaves } from './fixtures.js';
+import { tempDir, TINY_AE, WAVES, wavesRun, writeWaves, checkpointTensors as stateOf } from './fixtures.js';
 import { runCli } from '../run-cli.js';
 
 let root: string;
@@ -26,15 +26,6 @@ afterAll(() => cleanup());
 const config = (overrides: string[] = []) => resolveAeConfig(composeConfig(wavesRun(join(root, 'data'), join(root, 'runs')), overrides));
 const quiet = { progress: 'none' as const, log: () => {} };
 
-/** The weights, optimizer moments, EMA and counters of a checkpoint (everything but the RNG bytes is compared too). */
-function stateOf(path: string): Map<string, Buffer> {
-  const buffer = readFileSync(path);
-  const n = Number(buffer.readBigUInt64LE(0));
-  const header = JSON.parse(buffer.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
-  const out = new Map<string, Buffer>();
-  for (const [name, e] of Object.entries(header)) if (name !== '__metadata__') out.set(name, buffer.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]));
-  return out;
-}
 
 describe('resumption', () => {
   // 2 epochs × 3 steps with dropout, EMA, warm-up and cosine: 6 steps straight vs 4 + stop + 2.

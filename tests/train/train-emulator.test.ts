@@ -14,7 +14,7 @@ import { composeConfig, emulatorRunConfig, resolveAeConfig, resolveEmulatorConfi
 import { trainAutoencoder } from '../../lib/train/train-ae.js';
 import { trainEmulator } from '../../lib/train/train-emulator.js';
 import { runCli } from '../run-cli.js';
-import { tempDir, wavesRun, writeWaves } from './fixtures.js';
+import { tempDir, wavesRun, writeWaves, checkpointTensors as tensorsOf } from './fixtures.js';
 
 const TINY_VIT = { name: 'tiny', hid_channels: 32, hid_blocks: 2, attention_heads: 2, ffn_factor: 2, emb_features: 16, dropout: 0.05 };
 
@@ -47,15 +47,6 @@ function emulatorRun(kind: EmulatorRunKind): Record<string, unknown> {
 const config = (kind: EmulatorRunKind, overrides: string[] = []) => resolveEmulatorConfig(composeConfig(emulatorRun(kind), overrides, kind), kind);
 const quiet = { progress: 'none' as const, log: () => {} };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-function tensorsOf(path: string): Map<string, Buffer> {
-  const buffer = readFileSync(path);
-  const n = Number(buffer.readBigUInt64LE(0));
-  const header = JSON.parse(buffer.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
-  const out = new Map<string, Buffer>();
-  for (const [name, e] of Object.entries(header)) if (name !== '__metadata__') out.set(name, buffer.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]));
-  return out;
-}
 
 describe.each(['diffusion', 'surrogate'] as const)('%s', (kind) => {
   test('trains on the latent cache: losses fall, run directory, weights reload', async () => {

@@ -13,7 +13,7 @@ import { Surrogate } from '../../lib/models/surrogate.js';
 import { composeConfig, emulatorConfigYaml, emulatorRunConfig, readEmulatorRunConfig, resolveEmulatorConfig, type EmulatorRunKind } from '../../lib/train/config.js';
 import { trainEmulator } from '../../lib/train/train-emulator.js';
 import { runCli } from '../run-cli.js';
-import { tempDir, WAVES, writeWaves } from './fixtures.js';
+import { tempDir, WAVES, writeWaves, checkpointTensors as tensorsOf } from './fixtures.js';
 
 const TINY_PIXEL_VIT = { name: 'tiny_pixel', hid_channels: 32, hid_blocks: 2, attention_heads: 2, ffn_factor: 2, emb_features: 16, dropout: 0.05, patch_size: [1, 4, 4] };
 
@@ -45,15 +45,6 @@ function pixelRun(kind: EmulatorRunKind): Record<string, unknown> {
 const config = (kind: EmulatorRunKind, overrides: string[] = []) => resolveEmulatorConfig(composeConfig(pixelRun(kind), overrides, kind), kind);
 const quiet = { progress: 'none' as const, log: () => {} };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-function tensorsOf(path: string): Map<string, Buffer> {
-  const buffer = readFileSync(path);
-  const n = Number(buffer.readBigUInt64LE(0));
-  const header = JSON.parse(buffer.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
-  const out = new Map<string, Buffer>();
-  for (const [name, e] of Object.entries(header)) if (name !== '__metadata__') out.set(name, buffer.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]));
-  return out;
-}
 
 test('configuration: dataset instead of ae_run, saved and read back', () => {
   const c = config('surrogate');
