@@ -102,6 +102,30 @@ describe('training', () => {
   });
 });
 
+describe('what the emulators share with the autoencoder (one model handle)', () => {
+  test('EMA, gradient accumulation and step counts', async () => {
+    manualSeed(5);
+    const m = Surrogate.create(tiny);
+    m.configureOptimizer({ lr: 1e-2, ema_decay: 0.5, accumulate: 2 });
+    const b = batch(4);
+    const r1 = await m.trainStep(b, 1e-2);
+    const r2 = await m.trainStep(b, 1e-2);
+    expect([r1.steps, r2.steps, r2.skippedSteps]).toEqual([1, 2, 0]);
+    expect(r2.seconds).toBeGreaterThan(0);
+    const now = await m.loss(b, { seed: 1, eval: true });
+    const averaged = await m.loss(b, { seed: 1, eval: true, ema: true });
+    expect(Math.abs(averaged - now)).toBeGreaterThan(1e-6);
+    // The exported averages are the weights loss({ema}) used.
+    const path = join(dir, 'surrogate-ema.safetensors');
+    await m.saveWeights(path, {}, { ema: true });
+    const e = await Surrogate.fromWeights(path);
+    expect(await e.loss(b, { seed: 1, eval: true })).toBeCloseTo(averaged, 6);
+    m.configureOptimizer({ accumulate: 3 });
+    await expect(m.trainStep(b, 1e-2)).rejects.toThrow(/Surrogate\.trainStep: batch of 4 does not split into 3 equal micro-batches/);
+    expect(() => m.configureOptimizer({ lr: -1 })).toThrow(/Surrogate\.configureOptimizer: options\.lr/);
+  });
+});
+
 describe('weights', () => {
   test('round trip: same rollout after save and load; fromWeights rebuilds from the metadata', async () => {
     manualSeed(1);
@@ -120,6 +144,24 @@ describe('weights', () => {
     expect(Array.from(rb)).toEqual(Array.from(ra));
     const c = await Denoiser.fromWeights(path);
     expect(Array.from((await c.rollout(ctx, label, opts)).states.dataSync() as Float32Array)).toEqual(Array.from(ra));
+  });
+
+  test('weights written with the flat config of 0.1 still rebuild with fromWeights', async () => {
+    manualSeed(2);
+    const a = Denoiser.create(tiny);
+    const c = a.config;
+    // The native config as 0.1 wrote it: schedule and time prior flattened, empty lists for absent shapes.
+    const flat = {
+      kind: 'denoiser', channels: c.channels, label_features: c.label_features, spatial: c.spatial, spatial_shape: [], window: c.window,
+      hid_channels: c.hid_channels, hid_blocks: c.hid_blocks, attention_heads: c.attention_heads, ffn_factor: c.ffn_factor,
+      emb_features: c.emb_features, patch_size: [], window_size: null, dropout: c.dropout, qk_norm: c.qk_norm, rope: c.rope,
+      schedule: 'log_logit', sigma_min: 1e-3, sigma_max: 1e3, schedule_scale: 1, schedule_shift: 0, time_prior: 'uniform', prior_a: 1, prior_b: 0.5,
+      context_rate: c.context_rate, forward_probability: c.forward_probability,
+    };
+    const path = join(dir, 'denoiser-0.1.safetensors');
+    await (a as unknown as { handle: { saveWeights(p: string, m: Record<string, string>): Promise<void> } }).handle.saveWeights(path, { config: JSON.stringify(flat) });
+    const b = await Denoiser.fromWeights(path);
+    expect(b.config).toEqual(a.config);
   });
 
   test('strict loading lists missing, unexpected and mis-shaped keys', async () => {
