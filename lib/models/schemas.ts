@@ -28,6 +28,8 @@ const optimizerSettings = {
   optimizer: z.enum(OPTIMIZERS).default('adamw'),
   eps: z.number().positive().default(1e-8),
   weight_decay: z.number().min(0).default(0),
+  /** AdamW's AMSGrad variant: divide by the square root of the running maximum of the second moment. */
+  amsgrad: z.boolean().default(false),
   /** Exponential moving average of the weights after every step, used for validation and export; 0 disables
    *  (the reference's AE: no EMA). */
   ema_decay: z.number().min(0).lt(1).default(0),

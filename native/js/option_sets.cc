@@ -80,7 +80,7 @@ AutoencoderConfig ReadAutoencoderConfig(const OptionReader& r) {
 }
 
 void ReadOptimizerOptions(const OptionReader& r, TrainerOptions& o, int64_t& accumulate) {
-  r.onlyKeys({"optimizer", "lr", "beta1", "beta2", "eps", "weight_decay", "clip", "ema_decay", "accumulate", "precondition_frequency",
+  r.onlyKeys({"optimizer", "lr", "beta1", "beta2", "eps", "weight_decay", "clip", "ema_decay", "accumulate", "amsgrad", "precondition_frequency",
               "shampoo_beta", "max_precond_dim", "bf16"});
   o.optimizer = r.oneOf("optimizer", o.optimizer, {"adamw", "soap"});
   o.lr = r.number("lr", o.lr);
@@ -89,6 +89,7 @@ void ReadOptimizerOptions(const OptionReader& r, TrainerOptions& o, int64_t& acc
   o.eps = r.number("eps", o.eps);
   o.weight_decay = r.number("weight_decay", o.weight_decay);
   o.clip = r.number("clip", o.clip);
+  o.amsgrad = r.boolean("amsgrad", o.amsgrad);
   o.ema_decay = r.number("ema_decay", o.ema_decay);
   if (!(o.ema_decay >= 0 && o.ema_decay < 1)) throw std::invalid_argument(r.name("ema_decay") + " must be in [0, 1)");
   accumulate = r.integer("accumulate", accumulate);

@@ -40,9 +40,10 @@ Trainer::Trainer(std::shared_ptr<torch::nn::Module> module, const TrainerOptions
   if (params_.empty()) throw std::invalid_argument("Trainer: the module has no trainable parameters");
   if (!(options_.lr >= 0)) throw std::invalid_argument("Trainer: lr must be >= 0");
   torch::optim::AdamWOptions o(options_.lr);
-  o.betas({options_.beta1, options_.beta2}).eps(options_.eps).weight_decay(options_.weight_decay);
+  o.betas({options_.beta1, options_.beta2}).eps(options_.eps).weight_decay(options_.weight_decay).amsgrad(options_.amsgrad);
   optimizer_ = std::make_unique<torch::optim::AdamW>(params_, o);
   if (options_.optimizer == "soap") {
+    if (options_.amsgrad) throw std::invalid_argument("Trainer: amsgrad is an AdamW option (SOAP has none)");
     SoapOptions so;
     so.lr = options_.lr;
     so.beta1 = options_.beta1;
@@ -170,6 +171,7 @@ NamedTensors Trainer::exportState() const {
     out.emplace_back(prefix + "exp_avg", cpuCopy(s.exp_avg()));
     out.emplace_back(prefix + "exp_avg_sq", cpuCopy(s.exp_avg_sq()));
     out.emplace_back(prefix + "step", scalarI64(s.step()));
+    if (options_.amsgrad) out.emplace_back(prefix + "max_exp_avg_sq", cpuCopy(s.max_exp_avg_sq()));
   }
   for (size_t i = 0; i < ema_.size(); ++i) out.emplace_back("ema." + names_[i], cpuCopy(ema_[i]));
   out.emplace_back("trainer.steps", scalarI64(steps_));
@@ -201,6 +203,12 @@ void Trainer::importState(const NamedTensors& tensors) {
     checkShape(prefix + "exp_avg", m, params_[i]);
     checkShape(prefix + "exp_avg_sq", v, params_[i]);
     known[prefix + "exp_avg"] = known[prefix + "exp_avg_sq"] = known[prefix + "step"] = true;
+    if (options_.amsgrad && !soap_) {  // AMSGrad's running maximum of exp_avg_sq comes with every AdamW state
+      const torch::Tensor* vmax = find(prefix + "max_exp_avg_sq");
+      if (m && !vmax) problems.push_back(prefix + "max_exp_avg_sq: missing (amsgrad is on; was the checkpoint written without it?)");
+      checkShape(prefix + "max_exp_avg_sq", vmax, params_[i]);
+      known[prefix + "max_exp_avg_sq"] = true;
+    }
     const torch::Tensor* e = find("ema." + names_[i]);
     known["ema." + names_[i]] = true;
     if (!ema_.empty() && !e) problems.push_back("ema." + names_[i] + ": missing (EMA is enabled)");
@@ -232,6 +240,7 @@ void Trainer::importState(const NamedTensors& tensors) {
     s->exp_avg(m->to(opts).clone());
     s->exp_avg_sq(find(prefix + "exp_avg_sq")->to(opts).clone());
     s->step(find(prefix + "step")->item<int64_t>());
+    if (options_.amsgrad) s->max_exp_avg_sq(find(prefix + "max_exp_avg_sq")->to(opts).clone());
     state[params_[i].unsafeGetTensorImpl()] = std::move(s);
   }
   for (size_t i = 0; i < ema_.size(); ++i) ema_[i].copy_(*find("ema." + names_[i]));

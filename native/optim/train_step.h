@@ -42,6 +42,7 @@ struct TrainerOptions {
   double beta2 = 0.99;
   double eps = 1e-8;
   double weight_decay = 0.0;
+  bool amsgrad = false;        // AdamW: divide by √max_{s≤t} v_s instead of √v_t (Reddi et al. 2018); not with SOAP
   double clip = 1.0;          // max global grad L2 norm; <= 0 disables clipping
   bool bf16_autocast = false;  // forward (and loss closure) under bfloat16 autocast on the params' device
   double ema_decay = 0;        // exponential moving average of the weights after each step; 0 disables

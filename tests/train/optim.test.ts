@@ -81,6 +81,52 @@ test('AdamW: two steps match the hand-computed update from the moments', async (
   expect(checked).toBe(ae.parameterCount());
 });
 
+test('AMSGrad: the second step divides by √max(v1, v2), kept in checkpoints as max_exp_avg_sq', async () => {
+  manualSeed(1);
+  const ae = Autoencoder.create(TINY);
+  const lr = 1e-3;
+  const [b1, b2, eps] = [0.9, 0.5, 1e-8]; // a fast β2, so that v shrinks where the second gradient is smaller
+  ae.configureOptimizer({ lr, beta1: b1, beta2: b2, eps, clip: 0, amsgrad: true });
+  const paths = [0, 1, 2].map((k) => join(dir, `amsgrad-${k}.safetensors`));
+  await ae.saveCheckpoint(paths[0]!);
+  await ae.trainStep(batch(1), lr);
+  await ae.saveCheckpoint(paths[1]!);
+  await ae.trainStep(batch(8), lr);
+  await ae.saveCheckpoint(paths[2]!);
+  const [, c1, c2] = paths.map((p) => readSafetensors(p));
+  let worst = 0;
+  let shrunk = 0;
+  const err = (got: number, want: number, abs: number, rel: number) => (worst = Math.max(worst, Math.abs(got - want) / (abs + rel * Math.abs(want))));
+  for (const name of paramNames(c2!)) {
+    const p1 = c1!.values(name), p2 = c2!.values(name);
+    const v1 = c1!.values(`optimizer.${name}.exp_avg_sq`), vmax1 = c1!.values(`optimizer.${name}.max_exp_avg_sq`);
+    const m2 = c2!.values(`optimizer.${name}.exp_avg`), v2 = c2!.values(`optimizer.${name}.exp_avg_sq`), vmax2 = c2!.values(`optimizer.${name}.max_exp_avg_sq`);
+    for (let i = 0; i < p1.length; i++) {
+      err(vmax1[i]!, v1[i]!, 1e-12, 1e-6); // max(0, v1)
+      const vmax = Math.max(v1[i]!, v2[i]!);
+      err(vmax2[i]!, vmax, 1e-12, 1e-6);
+      if (v2[i]! < v1[i]! * 0.99) shrunk++;
+      err(p2[i]!, p1[i]! - (lr / (1 - b1 ** 2)) * m2[i]! / (Math.sqrt(vmax / (1 - b2 ** 2)) + eps), 1e-6, 1e-5);
+    }
+  }
+  expect(worst).toBeLessThan(1);
+  expect(shrunk).toBeGreaterThan(0); // the maximum mattered somewhere
+
+  // A checkpoint with AMSGrad state resumes only into AMSGrad, and the other way round.
+  const plain = Autoencoder.create(TINY);
+  plain.configureOptimizer({ lr, beta1: b1, beta2: b2, eps, clip: 0 });
+  await expect(plain.loadCheckpoint(paths[2]!)).rejects.toThrow(/max_exp_avg_sq: unexpected/);
+  await plain.trainStep(batch(1), lr);
+  const plainPath = join(dir, 'amsgrad-plain.safetensors');
+  await plain.saveCheckpoint(plainPath);
+  const resumed = Autoencoder.create(TINY);
+  resumed.configureOptimizer({ lr, beta1: b1, beta2: b2, eps, clip: 0, amsgrad: true });
+  await expect(resumed.loadCheckpoint(plainPath)).rejects.toThrow(/max_exp_avg_sq: missing \(amsgrad is on/);
+  expect(() => resumed.configureOptimizer({ amsgrad: 'yes' as never })).toThrow(/configureOptimizer: options\.amsgrad/);
+  resumed.configureOptimizer({ optimizer: 'soap', amsgrad: true });
+  await expect(resumed.trainStep(batch(1), lr)).rejects.toThrow(/amsgrad is an AdamW option/);
+});
+
 test('EMA: ema_t = d·ema_{t−1} + (1 − d)·θ_t, used for validation and export', async () => {
   manualSeed(2);
   const ae = Autoencoder.create(TINY);
