@@ -8,7 +8,7 @@ import { Denoiser } from '../../lib/models/denoiser.js';
 import { Surrogate } from '../../lib/models/surrogate.js';
 import { manualSeed } from '../../lib/runtime.js';
 import { tensor } from '../../lib/tensor.js';
-import { batch, randomValues, tiny } from './helpers.js';
+import { batch, randomValues, tiny } from '../emulate/helpers.js';
 
 function referenceKeys(section: string): string[] {
   // A copy of ../shared/reference/state-dict-keys.md, so the test runs wherever the repository is cloned.

@@ -15,7 +15,7 @@ import { native } from '../../lib/native/loader.js';
 import { vitConfig } from '../../lib/models/vit-config.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../../lib/runtime.js';
 import { tensor } from '../../lib/tensor.js';
-import { randomValues, tiny } from './helpers.js';
+import { randomValues, tiny } from '../emulate/helpers.js';
 
 const T = 5; // states per window = time tokens
 const C = 4;

@@ -1,4 +1,4 @@
-import { fieldMetrics } from '../lib/eval/metrics.js';
+import { fieldMetrics } from '../../lib/eval/metrics.js';
 
 test('VRMSE, RMSE and NRMSE against hand-computed values', () => {
   // u = [1, 2, 3, 4] (mean 2.5, unbiased var 5/3, mean square 7.5), v = u + [1, -1, 1, -1] → mse 1.
@@ -17,8 +17,8 @@ test('VRMSE, RMSE and NRMSE against hand-computed values', () => {
 // ---------------------------------------------------------------------------------------------
 // Spectra and ensemble metrics (spec §6).
 
-import { ENSEMBLE_METRICS, ensembleMetrics, ensembleSpectra } from '../lib/eval/metrics.js';
-import { bandBins, bandEdges, crossSpectrum, fftn, isotropicBinning, isotropicSpectrum } from '../lib/eval/spectrum.js';
+import { ENSEMBLE_METRICS, ensembleMetrics, ensembleSpectra } from '../../lib/eval/metrics.js';
+import { bandBins, bandEdges, crossSpectrum, fftn, isotropicBinning, isotropicSpectrum } from '../../lib/eval/spectrum.js';
 
 /** Seeded uniform (mulberry32) and standard normal (Box–Muller) draws. */
 function rng(seed: number) {
