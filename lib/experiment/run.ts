@@ -56,6 +56,8 @@ export function describePlan(plan: ExperimentPlan): string {
 export interface RunExperimentOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Training progress: a line per epoch (default) or none. */
+  progress?: 'lines' | 'none';
   /** Called as each stage starts (after its checks), e.g. for progress or to interrupt in tests. */
   onStage?: (stage: Stage, status: StageStatus) => void;
 }
@@ -109,7 +111,7 @@ async function runStage(plan: ExperimentPlan, stage: Stage, o: RunExperimentOpti
     }
     case 'train-ae': {
       const exists = existsSync(join(stage.dir, 'config.yaml'));
-      const r = await trainAutoencoder(exists ? undefined : stage.config, { ...(exists ? { resumeDir: stage.dir } : { runDir: stage.dir }), progress: 'lines', signal: o.signal, log });
+      const r = await trainAutoencoder(exists ? undefined : stage.config, { ...(exists ? { resumeDir: stage.dir } : { runDir: stage.dir }), progress: o.progress ?? 'lines', signal: o.signal, log });
       return r.completed;
     }
     case 'cache-latents': {
@@ -120,7 +122,7 @@ async function runStage(plan: ExperimentPlan, stage: Stage, o: RunExperimentOpti
     case 'train-diffusion':
     case 'train-surrogate': {
       const exists = existsSync(join(stage.dir, 'config.yaml'));
-      const r = await trainEmulator(exists ? undefined : stage.config, { ...(exists ? { resumeDir: stage.dir } : { runDir: stage.dir }), progress: 'lines', signal: o.signal, log });
+      const r = await trainEmulator(exists ? undefined : stage.config, { ...(exists ? { resumeDir: stage.dir } : { runDir: stage.dir }), progress: o.progress ?? 'lines', signal: o.signal, log });
       return r.completed;
     }
     case 'eval': {

@@ -63,6 +63,7 @@ test('tiny study: interrupted, resumed with finished stages reused, the table re
   const started: string[] = [];
   await expect(
     runExperiment(plan, {
+      progress: 'none',
       signal: controller.signal,
       onStage: (s) => {
         started.push(s.id);
@@ -81,7 +82,7 @@ test('tiny study: interrupted, resumed with finished stages reused, the table re
   const cacheTime = statSync(join(out, 'stages', 'cache-latents__c4.json')).mtimeMs;
 
   // 2. Resumed: only the unfinished stages run; the autoencoders and caches are reused.
-  const resumed = await runExperiment(plan);
+  const resumed = await runExperiment(plan, { progress: 'none' });
   expect(resumed.ran).toEqual(['train-diffusion/c2/diffusion', 'eval/c2/diffusion/test_ab2_c1', 'train-surrogate/c2/surrogate', 'eval/c2/surrogate/test_c1', 'compare']);
   expect(statSync(aeState).mtimeMs).toBe(aeTime);
   expect(statSync(join(out, 'stages', 'cache-latents__c4.json')).mtimeMs).toBe(cacheTime);
@@ -90,7 +91,7 @@ test('tiny study: interrupted, resumed with finished stages reused, the table re
     for (const kind of ['diffusion', 'surrogate']) expect(readFileSync(join(out, 'emulators', `${ae}-${kind}`, 'config.yaml'), 'utf8')).toContain(join(out, 'ae', ae));
 
   // 3. Everything finished: a rerun only rewrites the comparison.
-  const again = await runExperiment(plan);
+  const again = await runExperiment(plan, { progress: 'none' });
   expect(again.ran).toEqual(['compare']);
   expect(describePlan(plan)).toMatch(/14 stages: 14 done/);
 
