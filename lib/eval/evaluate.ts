@@ -201,20 +201,28 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
   writeFileAtomic(protocolPath, protocolText);
   log(`evaluating ${run.name} (${run.config.kind}) on ${indices.length} ${split} trajectories × ${L} states (stride ${stride}), K = ${protocol.samples}${diffusion ? `, ${protocol.sampler} ${protocol.steps} steps` : ''} → ${dir}`);
 
-  // The climatology at the evaluated steps, computed (or read from its cache) once, when first needed.
+  // The climatology at the evaluated steps, computed (or read from its cache) once, when first needed. Without a
+  // usable train split (absent, trajectories too short) it is skipped with a warning; persistence still runs.
   const withBaselines = o.baselines !== false;
-  let clim: Climatology | undefined;
-  const climatologyStates = async (): Promise<Tensor> => {
-    clim ??= await loadClimatology({
-      root: run.dataRoot,
-      dataset: run.datasetConfig,
-      split: 'train',
-      start: s0,
-      stride,
-      length: L,
-      cacheDir: join(run.aeDir ?? run.dir, 'climatology'),
-    });
-    return clim.states;
+  let clim: Climatology | null | undefined;
+  const climatologyStates = async (): Promise<Tensor | null> => {
+    if (clim !== undefined) return clim?.states ?? null;
+    try {
+      clim = await loadClimatology({
+        root: run.dataRoot,
+        dataset: run.datasetConfig,
+        split: 'train',
+        start: s0,
+        stride,
+        length: L,
+        cacheDir: join(run.aeDir ?? run.dir, 'climatology'),
+      });
+      log(`climatology baseline: mean of ${clim.trajectories} train trajectories${clim.cached ? ' (cached)' : ''} → ${clim.path}`);
+    } catch (err) {
+      o.warn?.(`climatology baseline skipped: ${(err as Error).message}`);
+      clim = null;
+    }
+    return clim?.states ?? null;
   };
   const baselinesOf = async (state: Tensor) => baselineMetrics(post.invert({ data: Float32Array.from(state.data), shape: state.shape }, 1), await climatologyStates(), context);
 

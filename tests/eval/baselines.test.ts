@@ -1,7 +1,7 @@
 // The persistence and climatology baselines: metrics against hand-computed values, the climatology against an
 // independent mean of the raw train data and its cache, and, through eval on tiny runs, the exact cases
 // (persistence of a field constant in time, climatology of identical trajectories) and the CSV/summary columns.
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { WellDataset } from '../../lib/data/dataset.js';
@@ -159,6 +159,17 @@ describe('baselines in eval', () => {
     expect(again.summary.by_horizon.persistence_vrmse).toEqual(summary.by_horizon.persistence_vrmse);
     expect(JSON.parse(readFileSync(item, 'utf8')).baselines).toBeDefined();
     expect(statSync(join(aeRun, 'climatology', 'train_from0_every1_x5.f32')).mtimeMs).toBe(cacheTime);
+
+    // Data without a train split: the climatology is skipped with a warning, persistence still scored.
+    const testOnly = join(root, 'test-only');
+    cpSync(join(data, 'datasets', 'waves', 'data', 'test'), join(testOnly, 'datasets', 'waves', 'data', 'test'), { recursive: true });
+    const warnings: string[] = [];
+    const partial = await evaluateRun(run, { trajectories: 2, context: 2, solverSpeed: false, root: testOnly, warn: (w) => warnings.push(w), out: join(root, 'eval-test-only') });
+    expect(warnings.join('\n')).toMatch(/climatology baseline skipped: .*no 'train' split of 'waves'/);
+    expect(partial.summary.baselines).toEqual({ models: ['persistence'], climatology: null });
+    expect(partial.summary.by_horizon.persistence_vrmse).toEqual(summary.by_horizon.persistence_vrmse);
+    expect(partial.summary.by_horizon.climatology_vrmse).toBeUndefined();
+    expect(new Set(readFileSync(join(root, 'eval-test-only', 'baselines.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(['persistence']));
 
     const none = await evaluateRun(run, { trajectories: 2, context: 2, solverSpeed: false, baselines: false, out: join(root, 'eval-none') });
     expect(none.summary.baselines.models).toEqual([]);
