@@ -71,7 +71,7 @@ describe('experiment file', () => {
     expect(compression.stages.filter((s) => s.kind === 'eval')).toHaveLength(6);
     const rates = compression.stages.flatMap((s) => (s.kind === 'train-ae' ? [s.config] : [])).map((c) => (5 * 64 * 64) / (c.ae.lat_channels * (64 / 2 ** (c.ae.hid_channels.length - 1)) ** 2));
     expect(rates).toEqual([20, 80, 320]);
-    const quick = planExperiment(readExperiment(join(CONFIGS_DIR, 'experiments', 'euler64-compression-quick.yaml')), 'quick', { out: '/tmp/none' });
+    const quick = planExperiment(readExperiment(join(CONFIGS_DIR, 'experiments', 'euler32-compression-quick.yaml')), 'quick', { out: '/tmp/none' });
     expect(quick.stages.map((s) => s.id)).toEqual(compression.stages.map((s) => s.id));
     const context = planExperiment(readExperiment(join(CONFIGS_DIR, 'experiments', 'euler64-context.yaml')), 'context', { out: '/tmp/none' });
     expect(context.stages.filter((s) => s.kind === 'eval').map((s) => s.id)).toContain('eval/f8c16/surrogate/test_c3');
