@@ -205,6 +205,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       { model: 'autoencoder (reconstruction)', vrmse: diffusion.by_horizon.ae_vrmse!.mean!, spreadSkill: null, msPerState: null },
       { model: 'latent diffusion', vrmse: diffusion.by_horizon.vrmse!.mean!, spreadSkill: diffusion.by_horizon.spread_skill!.mean!, msPerState: diffusion.speed.seconds_per_state * 1000 },
       { model: 'latent neural solver', vrmse: surrogate.by_horizon.vrmse!.mean!, spreadSkill: null, msPerState: surrogate.speed.seconds_per_state * 1000 },
+      ...(['persistence', 'climatology'] as const)
+        .filter((b) => diffusion.by_horizon[`${b}_vrmse`])
+        .map((b) => ({ model: `${b} (baseline)`, vrmse: diffusion.by_horizon[`${b}_vrmse`]!.mean!, spreadSkill: null, msPerState: null })),
     ],
     solverMsPerState: solver ? solver.seconds_per_state * 1000 : null,
     report,

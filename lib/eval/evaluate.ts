@@ -2,12 +2,14 @@
 // reference does (int(u · n), u from Python's random.Random(seed)); each is encoded, rolled out in latent space
 // from its first `context` states (K members, per-item seed), decoded one lead time at a time (memory bounded),
 // post-processed to physical units, and scored per field and lead time against the truth, against the
-// autoencoder's reconstruction D(E(x)) ("rel_"), and the reconstruction against the truth ("ae_").
+// autoencoder's reconstruction D(E(x)) ("rel_"), and the reconstruction against the truth ("ae_"). The
+// persistence and climatology baselines (baselines.ts) are scored the same way ("persistence_", "climatology_").
 //
 // Output directory (default <run>/eval/<split>_<sampler><steps>_c<context>):
 //   protocol.json       what was asked (a rerun with another protocol is refused)
 //   items/<index>.json  one finished trajectory each, written atomically: an interrupted eval resumes there
 //   metrics.csv         one row per (trajectory, field, lead time)
+//   baselines.csv       the same rows for the persistence and climatology baselines, with a `model` column
 //   summary.json        per lead time and per horizon means, spectra, speed (the report reads it)
 //   animation.json      the first trajectory's truth, members and reconstruction, quantised to 8 bits
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -21,6 +23,8 @@ import { SAMPLER_DEFAULTS, type SamplerOptions } from '../models/schemas.js';
 import { decodeStates, encodeStates } from '../models/chunked-codec.js';
 import { getNumThreads } from '../runtime.js';
 import { writeFileAtomic } from '../util/write-file-atomic.js';
+import { BASELINES, baselineMetrics, type BaselineRows } from './baselines.js';
+import { climatology as loadClimatology, type Climatology } from './climatology.js';
 import { EVAL_FORMAT } from './format.js';
 import { ENSEMBLE_METRICS, ensembleMetrics, ensembleSpectra, type EnsembleMetrics } from './metrics.js';
 import { chooseTrajectories } from './python-random.js';
@@ -30,6 +34,8 @@ export { EVAL_FORMAT };
 /** Metric groups: emulator vs truth, emulator vs the AE reconstruction, AE reconstruction vs truth. */
 export const METRIC_PREFIXES = ['', 'rel_', 'ae_'] as const;
 export const CSV_COLUMNS = ['trajectory', 'field', 'lead_time', ...METRIC_PREFIXES.flatMap((p) => ENSEMBLE_METRICS.map((m) => `${p}${m}`))];
+/** Columns of baselines.csv: one row per (baseline, trajectory, field, lead time). */
+export const BASELINE_CSV_COLUMNS = ['model', 'trajectory', 'field', 'lead_time', ...ENSEMBLE_METRICS];
 
 export interface EvaluateOptions extends SamplerOptions, OpenEmulationOptions {
   split?: string;
@@ -49,6 +55,8 @@ export interface EvaluateOptions extends SamplerOptions, OpenEmulationOptions {
   horizons?: Array<[number, number]>;
   /** Time the built-in solver for the speed-up (default true). */
   solverSpeed?: boolean;
+  /** Score the persistence and climatology baselines (default true). */
+  baselines?: boolean;
   log?: (line: string) => void;
   onProgress?: (p: { done: number; total: number; index: number; seconds: number }) => void;
   signal?: AbortSignal;
@@ -92,6 +100,8 @@ export interface EvalSummary {
   spectra: Record<string, { k: number[]; lead_times: number[]; truth: number[][]; emulated: number[][]; autoencoder: number[][] | null }>;
   speed: { seconds_per_state: number; encode_seconds: number; rollout_seconds: number; decode_seconds: number; states: number; samples: number; device: string; threads: number };
   solver: SolverSpeed | null;
+  /** The baselines scored (their metrics are the per_lead / by_horizon keys `<baseline>_<metric>`). */
+  baselines: { models: string[]; climatology: { path: string; split: string; trajectories: number } | null };
   wall_seconds: number;
 }
 
@@ -106,6 +116,8 @@ interface ItemResult {
   rollout_seconds: number;
   decode_seconds: number;
   states: number;
+  /** Baseline rows, as `rows` (absent in items written before baselines existed: recomputed on resume). */
+  baselines?: BaselineRows;
 }
 
 /** The reference's horizons per physics, clipped to the lead times there are; thirds otherwise. */
@@ -189,6 +201,31 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
   writeFileAtomic(protocolPath, protocolText);
   log(`evaluating ${run.name} (${run.config.kind}) on ${indices.length} ${split} trajectories × ${L} states (stride ${stride}), K = ${protocol.samples}${diffusion ? `, ${protocol.sampler} ${protocol.steps} steps` : ''} → ${dir}`);
 
+  // The climatology at the evaluated steps, computed (or read from its cache) once, when first needed. Without a
+  // usable train split (absent, trajectories too short) it is skipped with a warning; persistence still runs.
+  const withBaselines = o.baselines !== false;
+  let clim: Climatology | null | undefined;
+  const climatologyStates = async (): Promise<Tensor | null> => {
+    if (clim !== undefined) return clim?.states ?? null;
+    try {
+      clim = await loadClimatology({
+        root: run.dataRoot,
+        dataset: run.datasetConfig,
+        split: 'train',
+        start: s0,
+        stride,
+        length: L,
+        cacheDir: join(run.aeDir ?? run.dir, 'climatology'),
+      });
+      log(`climatology baseline: mean of ${clim.trajectories} train trajectories${clim.cached ? ' (cached)' : ''} → ${clim.path}`);
+    } catch (err) {
+      o.warn?.(`climatology baseline skipped: ${(err as Error).message}`);
+      clim = null;
+    }
+    return clim?.states ?? null;
+  };
+  const baselinesOf = async (state: Tensor) => baselineMetrics(post.invert({ data: Float32Array.from(state.data), shape: state.shape }, 1), await climatologyStates(), context);
+
   const items: ItemResult[] = [];
   const firstFile = dataset.paths[0]!;
   try {
@@ -196,11 +233,17 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
       if (o.signal?.aborted) throw new Error(`evaluation interrupted after ${n} of ${indices.length} trajectories; finished ones are kept in ${itemsDir} (run again to resume)`);
       const path = join(itemsDir, `${index}.json`);
       if (existsSync(path)) {
-        items.push(JSON.parse(readFileSync(path, 'utf8')) as ItemResult);
+        const kept = JSON.parse(readFileSync(path, 'utf8')) as ItemResult;
+        if (withBaselines && !kept.baselines) {
+          kept.baselines = await baselinesOf(dataset.item(index * windowsPerTrajectory + s0).state);
+          writeFileAtomic(path, JSON.stringify(kept));
+        }
+        items.push(kept);
         continue;
       }
       const t0 = performance.now();
-      const result = await evaluateTrajectory(run, dataset.item(index * windowsPerTrajectory + s0), {
+      const item = dataset.item(index * windowsPerTrajectory + s0);
+      const result = await evaluateTrajectory(run, item, {
         index,
         context,
         protocol,
@@ -212,6 +255,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
         seed: itemSeed(protocol.seed, index, start),
         animation: n === 0 ? join(dir, 'animation.json') : undefined,
       });
+      if (withBaselines) result.baselines = await baselinesOf(item.state);
       writeFileAtomic(path, JSON.stringify(result));
       items.push(result);
       o.onProgress?.({ done: n + 1, total: indices.length, index, seconds: (performance.now() - t0) / 1000 });
@@ -236,13 +280,24 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
   for (const item of items)
     item.rows.forEach((perLead, f) => perLead.forEach((row, l) => lines.push([item.index, fields[f], leadTimes[l], ...row.map(csvNumber)].join(','))));
   writeFileAtomic(join(dir, 'metrics.csv'), `${lines.join('\n')}\n`);
+  const baselineNames = withBaselines ? BASELINES.filter((b) => items.every((it) => it.baselines?.[b])) : [];
+  if (withBaselines) {
+    const baselineLines = [BASELINE_CSV_COLUMNS.join(',')];
+    for (const b of baselineNames)
+      for (const item of items)
+        item.baselines![b]!.forEach((perLead, f) => perLead.forEach((row, l) => baselineLines.push([b, item.index, fields[f], leadTimes[l], ...row.map(csvNumber)].join(','))));
+    writeFileAtomic(join(dir, 'baselines.csv'), `${baselineLines.join('\n')}\n`);
+    if (baselineNames.includes('climatology')) await climatologyStates(); // for the summary's note of where it is
+  }
 
-  const metricColumns = CSV_COLUMNS.slice(3);
+  // Means over trajectories per lead time and horizon of every column: the emulator's, then `<baseline>_<metric>`.
+  const columns: Array<[string, (it: ItemResult, f: number, l: number) => number]> = CSV_COLUMNS.slice(3).map((column, m) => [column, (it, f, l) => it.rows[f]![l]![m]!]);
+  for (const b of baselineNames) ENSEMBLE_METRICS.forEach((metric, m) => columns.push([`${b}_${metric}`, (it, f, l) => it.baselines![b]![f]![l]![m]!]));
   const perLead: Record<string, ByField> = {};
   const byHorizon: Record<string, ByField> = {};
-  metricColumns.forEach((column, m) => {
+  columns.forEach(([column, value]) => {
     const field: Record<string, number[]> = {};
-    fields.forEach((name, f) => (field[name] = leadTimes.map((_, l) => mean(items.map((it) => it.rows[f]![l]![m]!)))));
+    fields.forEach((name, f) => (field[name] = leadTimes.map((_, l) => mean(items.map((it) => value(it, f, l))))));
     field.mean = leadTimes.map((_, l) => mean(fields.map((name) => field[name]![l]!)));
     perLead[column] = Object.fromEntries(Object.entries(field).map(([k, v]) => [k, v.map(finiteOrNull)]));
     byHorizon[column] = Object.fromEntries(
@@ -294,6 +349,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
       threads: getNumThreads() || availableParallelism(),
     },
     solver: solver ?? null,
+    baselines: { models: [...baselineNames], climatology: clim && baselineNames.includes('climatology') ? { path: clim.path, split: clim.split, trajectories: clim.trajectories } : null },
     wall_seconds: (performance.now() - started) / 1000,
   };
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);

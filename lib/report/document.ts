@@ -32,10 +32,11 @@ export function renderReport(model: ReportModel, title = defaultTitle(model)): s
       id: 'vrmse',
       heading: 'VRMSE against lead time',
       intro:
-        'Variance-scaled RMSE of the ensemble mean against the ground truth, √(⟨(u − v̄)²⟩ / (var u + 10⁻⁶)), per field and averaged over fields. Dashed: the autoencoder reconstruction D(E(x)) against the truth, the floor a latent emulator can reach.',
+        'Variance-scaled RMSE of the ensemble mean against the ground truth, √(⟨(u − v̄)²⟩ / (var u + 10⁻⁶)), per field and averaged over fields. Dashed: the autoencoder reconstruction D(E(x)) against the truth, the floor a latent emulator can reach. Grey: the baselines, persistence (the last context state repeated) and climatology (the train split’s mean state at the same time step), which an emulator with skill beats.',
       metric: 'vrmse',
       yLabel: 'VRMSE',
       autoencoder: true,
+      baselines: true,
     }),
     curveSection(model, {
       id: 'vrmse-rel',

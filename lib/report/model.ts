@@ -1,6 +1,7 @@
 // What the report is drawn from: the evaluations in input order, each with a unique label and colour,
 // and the distinct autoencoders behind them (runs sharing one autoencoder, dataset and split share its
-// ae_ curves, drawn once).
+// ae_ curves, drawn once), and the distinct baselines (persistence, climatology) scored beside them: the
+// evaluations of one dataset, split and protocol share identical baseline numbers, drawn and tabled once.
 import { basename } from 'node:path';
 import { AE_DASHES, runColor } from './colors.js';
 import { readAnimation, readSummary, type EvalAnimation, type EvalSummary } from './summary.js';
@@ -29,9 +30,29 @@ export interface AutoencoderRef {
   runs: ReportRun[];
 }
 
+/** One baseline forecast (persistence or climatology) of one group of like-for-like evaluations. */
+export interface BaselineRef {
+  /** Metric-key prefix in the summaries: `persistence_`, `climatology_`. */
+  prefix: string;
+  name: string;
+  label: string;
+  color: string;
+  dash: string;
+  /** The first evaluation holding these baseline metrics; they are read from it. */
+  source: ReportRun;
+  runs: ReportRun[];
+}
+
+/** Baselines in drawing order, with their line styles (grey: they are references, not models). */
+export const BASELINE_STYLES = [
+  { name: 'persistence', color: '#6e7781', dash: '1 3' },
+  { name: 'climatology', color: '#6e7781', dash: '6 2 1 2' },
+] as const;
+
 export interface ReportModel {
   runs: ReportRun[];
   autoencoders: AutoencoderRef[];
+  baselines: BaselineRef[];
   /** Union of the evaluated fields, in order of first appearance. */
   fields: string[];
 }
@@ -91,7 +112,29 @@ export function loadModel(dirs: readonly string[]): ReportModel {
     }
   }
 
+  // Baselines: grouped by their own numbers (identical for evaluations of the same trajectories and protocol).
+  const baselines: BaselineRef[] = [];
+  for (const style of BASELINE_STYLES) {
+    const prefix = `${style.name}_`;
+    const mine: BaselineRef[] = [];
+    const keys = new Map<string, BaselineRef>();
+    for (const r of runs) {
+      const s = r.summary;
+      if (s.per_lead[`${prefix}vrmse`] === undefined) continue;
+      const key = JSON.stringify([s.dataset, s.split, s.lead_times, s.per_lead[`${prefix}vrmse`]]);
+      let b = keys.get(key);
+      if (!b) {
+        b = { prefix, name: style.name, label: style.name, color: style.color, dash: style.dash, source: r, runs: [] };
+        keys.set(key, b);
+        mine.push(b);
+      }
+      b.runs.push(r);
+    }
+    if (mine.length > 1) for (const b of mine) b.label = `${style.name} (${b.runs.map((r) => r.label).join(', ')})`;
+    baselines.push(...mine);
+  }
+
   const fields: string[] = [];
   for (const r of runs) for (const f of r.summary.fields) if (!fields.includes(f)) fields.push(f);
-  return { runs, autoencoders, fields };
+  return { runs, autoencoders, baselines, fields };
 }

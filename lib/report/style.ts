@@ -24,6 +24,8 @@ thead th{background:var(--soft);white-space:nowrap}
 table.num td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.wrap-head thead th{white-space:normal;vertical-align:bottom}
 td.best{font-weight:700}
+td.flag{background:#fff8c5}
+.flag{color:#9a6700}
 td.key{font-weight:600}
 th[scope=row]{font-weight:500;white-space:nowrap}
 code.path{word-break:break-all}

@@ -30,7 +30,8 @@ test('demo (tiny): data → autoencoder → latents → diffusion + neural solve
   // The table's numbers are the evaluations' horizon means.
   const evalDir = join(s.runs.diffusion, 'eval');
   expect(existsSync(evalDir)).toBe(true);
-  expect(s.rows.map((r) => r.model)).toEqual(['autoencoder (reconstruction)', 'latent diffusion', 'latent neural solver']);
+  expect(s.rows.map((r) => r.model)).toEqual(['autoencoder (reconstruction)', 'latent diffusion', 'latent neural solver', 'persistence (baseline)', 'climatology (baseline)']);
+  expect(formatSummary(s)).toMatch(/persistence \(baseline\) +\d/);
   for (const r of s.rows) for (const v of r.vrmse) expect(v === null || Number.isFinite(v)).toBe(true);
   expect(s.rows[1]!.vrmse.length).toBe(s.horizons.length);
   const table = formatSummary(s);

@@ -29,7 +29,8 @@ export function tempDir(prefix = 'le-train-'): { dir: string; cleanup: () => voi
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function writeWaves(root: string, o: { N?: number; T?: number; trajectories?: Record<string, number>; seed?: number } = {}): Promise<void> {
+/** `identical`: every trajectory of every split the same; `frozen`: no drift in time (every state the same). */
+export async function writeWaves(root: string, o: { N?: number; T?: number; trajectories?: Record<string, number>; seed?: number; identical?: boolean; frozen?: boolean } = {}): Promise<void> {
   const N = o.N ?? 16;
   const T = o.T ?? 8;
   const counts = o.trajectories ?? { train: 8, valid: 2, test: 2 };
@@ -47,9 +48,10 @@ export async function writeWaves(root: string, o: { N?: number; T?: number; traj
       fields: [{ name: 'density' }, { name: 'velocity', order: 1 }],
       boundaryConditions: { x: 'PERIODIC', y: 'PERIODIC' },
     });
-    const rng = new Rng(`${o.seed ?? 0}:${split}`);
+    let rng = new Rng(`${o.seed ?? 0}:${split}`);
     for (let b = 0; b < B; b++) {
-      const modes = Array.from({ length: 3 }, () => ({ kx: 1 + rng.int(2), ky: 1 + rng.int(2), a: 0.3 + 0.5 * rng.random(), p: rng.random(), q: rng.random(), v: rng.random() - 0.5 }));
+      if (o.identical) rng = new Rng(`${o.seed ?? 0}`);
+      const modes = Array.from({ length: 3 }, () => ({ kx: 1 + rng.int(2), ky: 1 + rng.int(2), a: 0.3 + 0.5 * rng.random(), p: rng.random(), q: rng.random(), v: o.frozen ? 0 : rng.random() - 0.5 }));
       const data = new Float32Array(T * 3 * N * N);
       for (let t = 0; t < T; t++)
         for (let i = 0; i < N; i++)

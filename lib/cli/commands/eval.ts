@@ -26,6 +26,7 @@ interface Flags {
   device?: string;
   horizons?: string;
   solverSpeed: boolean;
+  baselines: boolean;
 }
 
 const nonNegative = (name: string, v: string) => parseInteger(name, v, 0);
@@ -49,6 +50,8 @@ export function formatEvalSummary(s: EvalSummary): string {
     `${'VRMSE (mean of fields)'.padEnd(22)}${h.join('')}`,
     row('emulator', 'vrmse'),
     row('autoencoder', 'ae_vrmse'),
+    row('persistence', 'persistence_vrmse'),
+    row('climatology', 'climatology_vrmse'),
     row('spread/skill', 'spread_skill'),
     `speed: ${(s.speed.seconds_per_state * 1000).toFixed(1)} ms per emulated state (rollout + decode)` +
       (s.solver ? `; built-in solver ${(s.solver.seconds_per_state * 1000).toFixed(1)} ms → ×${(s.solver.seconds_per_state / s.speed.seconds_per_state).toFixed(1)}` : ''),
@@ -77,6 +80,7 @@ export function register(program: Command): void {
     .option('--device <device>', "device (default: the run's)")
     .option('--horizons <ranges>', 'lead-time ranges, e.g. 1:20,21:60,61:100 (default: the reference\'s for the physics)')
     .option('--no-solver-speed', 'skip timing the built-in solver for the speed-up')
+    .option('--no-baselines', 'skip the persistence and climatology baselines (the climatology reads the train split once, then is cached)')
     .action(async (run: string, f: Flags) => {
       if (!(SAMPLERS as readonly string[]).includes(f.sampler)) throw new Error(`unknown sampler '${f.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
       if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
@@ -99,6 +103,7 @@ export function register(program: Command): void {
             device: f.device,
             horizons: f.horizons ? parseHorizons(f.horizons) : undefined,
             solverSpeed: f.solverSpeed,
+            baselines: f.baselines,
             signal,
             log: (line) => process.stderr.write(`${line}\n`),
             warn: (line) => process.stderr.write(`warning: ${line}\n`),
