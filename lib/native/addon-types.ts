@@ -209,4 +209,6 @@ export interface NativeAddon {
   Emulator: new (configJson: string, device: string) => NativeEmulator;
   /** The samplers driven by the exact denoiser of N(mean, diag(var)) (tests). */
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
+  /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
+  distributed: import('../launch/process-group.js').NativeDistributed;
 }

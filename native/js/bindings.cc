@@ -11,6 +11,7 @@ void RegisterAll(Napi::Env env, Napi::Object exports) {
   RegisterAutoencoder(env, exports);
   RegisterSolvers(env, exports);
   RegisterDenoiser(env, exports);
+  RegisterDistributed(env, exports);
 }
 
 }  // namespace latent::js

@@ -7,4 +7,5 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterAutoencoder(Napi::Env env, Napi::Object exports);
 void RegisterSolvers(Napi::Env env, Napi::Object exports);
 void RegisterDenoiser(Napi::Env env, Napi::Object exports);
+void RegisterDistributed(Napi::Env env, Napi::Object exports);  // native/distributed/distributed_binding.cc
 }  // namespace latent::js
