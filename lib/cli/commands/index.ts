@@ -12,13 +12,14 @@ import { register as inspect } from './inspect.js';
 import { register as launch } from './launch.js';
 import { register as libtorch } from './libtorch.js';
 import { register as report } from './report.js';
+import { register as slurm } from './slurm.js';
 import { register as stats } from './stats.js';
 import { register as trainAe } from './train-ae.js';
 import { register as trainDiffusion } from './train-diffusion.js';
 import { register as trainSurrogate } from './train-surrogate.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents, trainDiffusion, trainSurrogate, evaluate, emulate, report, launch];
+const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents, trainDiffusion, trainSurrogate, evaluate, emulate, report, launch, slurm];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);
