@@ -18,6 +18,8 @@ import { WellWriter, type WellFieldSpec } from '../data/well-writer.js';
 import { decodeStates, encodeStates } from '../models/chunked-codec.js';
 import { itemSeed, openEmulationRun, rolloutLatents, type OpenEmulationOptions } from './pipeline.js';
 import type { SamplerOptions } from './rollout.js';
+import { joinProcessGroup } from '../launch/process-group.js';
+import { ownsItem } from '../launch/run-group.js';
 
 export interface EmulateBatchOptions extends SamplerOptions, OpenEmulationOptions {
   /** A Well file or a directory of them. */
@@ -97,6 +99,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
   }
 
   const root = resolve(o.out);
+  const group = await joinProcessGroup();  // launched as several ranks: each emulates its share of the trajectories
   const total = plans.reduce((n, p) => n + p.trajectories, 0);
   const written: string[] = [];
   let skipped = 0;
@@ -116,6 +119,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
         if (o.signal?.aborted) throw new Error(`emulation interrupted after ${done} of ${total} trajectories; finished files are kept in ${outDir} (run again to resume)`);
         const target = join(outDir, `${basename(plan.path, extname(plan.path))}_${String(sample).padStart(4, '0')}.hdf5`);
         done++;
+        if (!ownsItem(group, done - 1)) continue;  // data parallel: another rank emulates this trajectory
         if (existsSync(target)) {
           skipped++;
           continue;
@@ -154,6 +158,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
       input.close();
     }
   }
+  await group.barrier();
   return { files: written, skipped, states, seconds: (performance.now() - started) / 1000, root };
 }
 

@@ -29,6 +29,8 @@ import { EVAL_FORMAT } from './format.js';
 import { ENSEMBLE_METRICS, ensembleMetrics, ensembleSpectra, type EnsembleMetrics } from './metrics.js';
 import { chooseTrajectories } from './python-random.js';
 import { measureSolverSpeed, type SolverSpeed } from './solver-speed.js';
+import { joinProcessGroup } from '../launch/process-group.js';
+import { ownsItem } from '../launch/run-group.js';
 
 export { EVAL_FORMAT };
 /** Metric groups: emulator vs truth, emulator vs the AE reconstruction, AE reconstruction vs truth. */
@@ -228,10 +230,12 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
 
   const items: ItemResult[] = [];
   const firstFile = dataset.paths[0]!;
+  const group = await joinProcessGroup();  // launched as several ranks: each evaluates its share, rank 0 sums up
   try {
     for (const [n, index] of indices.entries()) {
       if (o.signal?.aborted) throw new Error(`evaluation interrupted after ${n} of ${indices.length} trajectories; finished ones are kept in ${itemsDir} (run again to resume)`);
       const path = join(itemsDir, `${index}.json`);
+      if (!ownsItem(group, n)) continue;  // another rank's; read back after the barrier
       if (existsSync(path)) {
         const kept = JSON.parse(readFileSync(path, 'utf8')) as ItemResult;
         if (withBaselines && !kept.baselines) {
@@ -262,6 +266,15 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
     }
   } finally {
     dataset.close();
+  }
+  if (group.worldSize > 1) {
+    await group.barrier();
+    if (!group.isMain) {
+      await group.barrier();  // rank 0 writes the summary
+      return { dir, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as EvalSummary };
+    }
+    items.length = 0;
+    for (const index of indices) items.push(JSON.parse(readFileSync(join(itemsDir, `${index}.json`), 'utf8')) as ItemResult);
   }
 
   let solver: SolverSpeed | undefined;
@@ -353,6 +366,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
     wall_seconds: (performance.now() - started) / 1000,
   };
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  if (group.worldSize > 1) await group.barrier();
   return { dir, summary };
 }
 

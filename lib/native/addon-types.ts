@@ -178,4 +178,6 @@ export interface NativeAddon {
   Emulator: new (config: ViTConfig & { kind: EmulatorKind }, device: string) => NativeEmulator;
   /** Test hook (native/js/test_hooks.cc): the samplers driven by the exact denoiser of N(mean, diag(var)). */
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
+  /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
+  distributed: import('../launch/process-group.js').NativeDistributed;
 }

@@ -9,15 +9,28 @@ import { buildBatch, type WindowDataset } from '../data/source.js';
 import type { Batch } from '../data/types.js';
 
 export interface PlanOptions {
+  /** The global batch: samples per optimizer step over all ranks. */
   batchSize: number;
   seed: number;
   lazy?: LazyShuffleOptions;
+  /**
+   * Data parallelism (the distributed sampler): this rank of `world` gets its disjoint slice
+   * [rank·b, (rank+1)·b), b = batchSize / world, of every global batch. The order and the item seeds come
+   * from (seed, epoch) alone, so all ranks together see exactly the batches of the single-process run.
+   */
+  rank?: number;
+  world?: number;
 }
 
 /** (indices, seeds) of every batch from global batch `start` on, epoch after epoch (partial batches dropped). */
 export function* batchPlan(length: number, o: PlanOptions, start = 0): Generator<{ indices: number[]; seeds: string[]; epoch: number }> {
   const { batchSize, seed } = o;
+  const rank = o.rank ?? 0;
+  const world = o.world ?? 1;
   if (length < batchSize) throw new Error(`batch size ${batchSize} is larger than the dataset (${length} items)`);
+  if (!Number.isInteger(world) || world < 1 || !Number.isInteger(rank) || rank < 0 || rank >= world) throw new Error(`rank ${rank} is not in [0, world size ${world})`);
+  if (batchSize % world !== 0) throw new Error(`train.batch_size ${batchSize} (the global batch) is not divisible by the ${world} ranks`);
+  const local = batchSize / world;
   const perEpoch = Math.floor(length / batchSize);
   let epoch = Math.floor(start / perEpoch);
   let skip = start - epoch * perEpoch;
@@ -35,7 +48,8 @@ export function* batchPlan(length: number, o: PlanOptions, start = 0): Generator
       indices.push(i);
       seeds.push(`${seed}:${epoch}:${position++}`);
       if (indices.length === batchSize) {
-        yield { indices, seeds, epoch };
+        if (world > 1) yield { indices: indices.slice(rank * local, (rank + 1) * local), seeds: seeds.slice(rank * local, (rank + 1) * local), epoch };
+        else yield { indices, seeds, epoch };
         indices = [];
         seeds = [];
       }
@@ -74,11 +88,17 @@ export function squeeze(batch: Batch): Batch {
 
 /** Evenly spread, fixed items of `dataset` (no augmentation draws), in batches: the validation set. */
 export function* fixedBatches(dataset: WindowDataset, count: number, batchSize: number, squeezeTime = false): Generator<Batch> {
+  for (const { batch } of fixedBatchShare(dataset, count, batchSize, squeezeTime)) yield batch;
+}
+
+/** fixedBatches' batch number `index` for index ≡ rank (mod world) only: one rank's share of the validation set. */
+export function* fixedBatchShare(dataset: WindowDataset, count: number, batchSize: number, squeezeTime = false, rank = 0, world = 1): Generator<{ batch: Batch; index: number }> {
   const n = Math.min(count, dataset.length);
   const indices = Array.from({ length: n }, (_, k) => Math.floor((k * dataset.length) / n));
-  for (let k = 0; k < n; k += batchSize) {
+  for (let k = 0, index = 0; k < n; k += batchSize, index++) {
+    if (index % world !== rank) continue;
     const chunk = indices.slice(k, k + batchSize);
     const batch = buildBatch(dataset, chunk, chunk.map((i) => new Rng(`valid:${i}`)));
-    yield squeezeTime ? squeeze(batch) : batch;
+    yield { batch: squeezeTime ? squeeze(batch) : batch, index };
   }
 }

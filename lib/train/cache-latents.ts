@@ -16,6 +16,8 @@ import { encodeStates } from '../models/chunked-codec.js';
 import { getNumThreads, setNumThreads } from '../runtime.js';
 import { findCheckpoint } from './checkpoint.js';
 import { readRunConfig } from './config.js';
+import { joinProcessGroup } from '../launch/process-group.js';
+import { ownsItem } from '../launch/run-group.js';
 
 export interface CacheLatentsOptions {
   split: 'train' | 'valid' | 'test';
@@ -97,11 +99,17 @@ export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Prom
   const threadsBefore = config.train.threads ? getNumThreads() : 0;
   if (config.train.threads) setNumThreads(config.train.threads);
   let done = 0;
+  const group = await joinProcessGroup();  // launched as several ranks: each encodes its share of the files
+  let fileNumber = 0;
   try {
     for (const [file, { physics, indices }] of byFile) {
       const outDir = join(outRoot, physics, o.split);
       mkdirSync(outDir, { recursive: true });
       const target = join(outDir, basename(file));
+      if (!ownsItem(group, fileNumber++)) {
+        written.push(target);  // written by another rank; there when the barrier below has passed
+        continue;
+      }
       const tmp = `${target}.tmp-${process.pid}`;
       const writer = await LatentCacheWriter.create(tmp, {
         n: indices.length * repeat,
@@ -145,6 +153,7 @@ export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Prom
     if (threadsBefore) setNumThreads(threadsBefore);
     dataset.close();
   }
+  await group.barrier();
   return { files: written, trajectories: dataset.length, compressionRate, latentShape };
 }
 

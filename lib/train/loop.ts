@@ -67,6 +67,9 @@ export interface LoopOptions {
   onEpoch?: (metrics: EpochMetrics) => void;
   /** Messages (resumption, rejected checkpoints); default stderr. */
   log?: (line: string) => void;
+  /** Data parallel: only the main rank (rank 0) writes metrics and checkpoints; all ranks meet at `barrier` after each save. */
+  main?: boolean;
+  barrier?: () => Promise<void>;
 }
 
 export interface LoopResult {
@@ -108,7 +111,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const every = o.checkpointEvery ?? 1;
   const metricsPath = join(o.dir, 'metrics.jsonl');
-  removeStaleTemporaries(o.dir);
+  const main = o.main ?? true;
+  if (main) removeStaleTemporaries(o.dir);
 
   let state: LoopState = { globalStep: 0, epoch: 0, step: 0, best: Infinity, elapsed: 0, acc: emptyAcc() };
   let resumedFrom: string | undefined;
@@ -126,7 +130,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   }
   // Metrics of epochs that will be redone (written before a kill, after the last checkpoint) are dropped.
   const metrics: EpochMetrics[] = [];
-  if (existsSync(metricsPath)) {
+  if (existsSync(metricsPath) && main) {
     const kept = readFileSync(metricsPath, 'utf8')
       .split('\n')
       .filter((l) => l.trim())
@@ -140,7 +144,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   progress.start(state.globalStep);
   const save = async (s: LoopState) => {
     const loop = JSON.stringify({ ...s, best: Number.isFinite(s.best) ? s.best : null });
-    await saveCheckpoint(o.dir, 'state', (path) => o.model.saveState(path, { loop }), { epoch: s.epoch, step: s.step, global_step: s.globalStep });
+    if (main) await saveCheckpoint(o.dir, 'state', (path) => o.model.saveState(path, { loop }), { epoch: s.epoch, step: s.step, global_step: s.globalStep });
+    await o.barrier?.();
   };
 
   const stream = o.batches(state.globalStep);
@@ -205,14 +210,15 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
         epoch_seconds: acc.wall + validSeconds,
         elapsed: state.elapsed + acc.wall + validSeconds,
       };
-      appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+      if (main) appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
       metrics.push(m);
       progress.epoch(m, o.epochs);
       o.onEpoch?.(m);
       const epoch = state.epoch;
       state = { globalStep: state.globalStep, epoch: epoch + 1, step: 0, best: Math.min(state.best, valid), elapsed: m.elapsed, acc: emptyAcc() };
       if (improved) {
-        await saveCheckpoint(o.dir, 'state_best', (path) => o.model.saveBest(path, { epoch: String(epoch), valid_loss: String(valid) }), { epoch, valid_loss: valid }, false);
+        if (main) await saveCheckpoint(o.dir, 'state_best', (path) => o.model.saveBest(path, { epoch: String(epoch), valid_loss: String(valid) }), { epoch, valid_loss: valid }, false);
+        await o.barrier?.();
       }
       const last = state.epoch === o.epochs;
       if (last || stopped || o.signal?.aborted || (epoch + 1) % every === 0) await save(state);

@@ -11,11 +11,12 @@ import { WellDataset } from '../data/dataset.js';
 import { Autoencoder } from '../models/autoencoder.js';
 import { optimizerOptionsOf } from '../models/schemas.js';
 import { downsampling } from '../models/autoencoder-config.js';
+import { joinProcessGroup } from '../launch/process-group.js';
+import { agreedStop, groupLoopSettings, localBatchSize, openGroupRunDir, sharedValidationMean } from '../launch/run-group.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
-import { BatchStream, fixedBatches } from './batches.js';
+import { BatchStream, fixedBatchShare } from './batches.js';
 import { configYaml, readRunConfig, type AeRunConfig } from './config.js';
 import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
-import { openRunDir } from './run-dir.js';
 import { openTrainValid } from './train-valid.js';
 
 export type TrainAeOptions = RunOptions<{ dir: string; config: AeRunConfig; trainItems: number; validItems: number; parameters: number }>;
@@ -70,11 +71,18 @@ export async function trainAutoencoder(config: AeRunConfig | undefined, options:
   }
   const cfg = config;
   const data = await checkAeRun(cfg);
+  // Data parallel when launched so (torchrun, `latent-emulator launch`, srun): see lib/launch/.
+  const group = await joinProcessGroup({ threads: cfg.train.threads }).catch((err) => {
+    data.train.close();
+    data.valid.close();
+    throw err;
+  });
   let lock: { release(): void } | undefined;
   const threadsBefore = cfg.train.threads ? getNumThreads() : 0;
   try {
     if (cfg.train.threads) setNumThreads(cfg.train.threads);
-    ({ dir, lock } = openRunDir(options, cfg.runs_dir, cfg.name, { 'config.yaml': configYaml(cfg) }));
+    localBatchSize(cfg.train.batch_size, group);
+    ({ dir, lock } = await openGroupRunDir(group, options, cfg.runs_dir, cfg.name, { 'config.yaml': configYaml(cfg) }));
 
     const { train: trainSet, valid: validSet, channels } = data;
     const t = cfg.train;
@@ -83,27 +91,27 @@ export async function trainAutoencoder(config: AeRunConfig | undefined, options:
     const o = cfg.optim;
     ae.configureOptimizer(optimizerOptionsOf(o, t.accumulate));
     const ema = o.ema_decay > 0;
-    options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: ae.parameterCount() });
+    if (group.isMain) options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: ae.parameterCount() });
 
+    const stop = agreedStop(group, options.signal);
     const result = await trainLoop({
       ...runLoopSettings(dir!, t, { scheduler: o.scheduler, learning_rate: o.learning_rate, warmup: o.warmup }, options),
-      batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed }, start, true),
+      ...groupLoopSettings(group, options),
+      signal: stop.stop,
+      batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed, rank: group.rank, world: group.worldSize }, start, true),
       model: {
-        step: (batch, lr) => ae.trainStep(batch.state, lr),
-        validate: async () => {
-          let sum = 0;
-          let n = 0;
-          const batches = fixedBatches(validSet, cfg.valid.epoch_size, cfg.valid.batch_size, true);
-          let next = batches.next();
-          while (!next.done) {
-            const b = next.value;
-            const pending = ae.loss(b.state, { ema, eval: true });
-            next = batches.next();
-            sum += (await pending) * b.state.shape[0]!;
-            n += b.state.shape[0]!;
-          }
-          return sum / n;
+        step: async (batch, lr) => {
+          const r = await ae.trainStep(batch.state, lr);
+          await stop.agree();
+          return r;
         },
+        validate: () =>
+          sharedValidationMean(
+            group,
+            fixedBatchShare(validSet, cfg.valid.epoch_size, cfg.valid.batch_size, true, group.rank, group.worldSize),
+            ({ batch }) => batch.state.shape[0]!,
+            ({ batch }) => ae.loss(batch.state, { ema, eval: true }),
+          ),
         saveState: (path, metadata) => ae.saveCheckpoint(path, metadata),
         loadState: (path) => ae.loadCheckpoint(path),
         saveBest: (path, metadata) => ae.saveWeights(path, metadata, { ema }),

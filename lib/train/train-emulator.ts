@@ -25,11 +25,12 @@ import { createEmulator as createRunEmulator } from '../models/create-emulator.j
 import type { EmulatorModel } from '../models/emulator-model.js';
 import { optimizerOptionsOf } from '../models/schemas.js';
 import type { ViTConfigInput } from '../models/vit-config.js';
+import { joinProcessGroup } from '../launch/process-group.js';
+import { agreedStop, groupLoopSettings, localBatchSize, openGroupRunDir, sharedValidationMean } from '../launch/run-group.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
-import { BatchStream, fixedBatches } from './batches.js';
+import { BatchStream, fixedBatchShare } from './batches.js';
 import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig, type EmulatorRunConfig, type EmulatorSpace } from './config.js';
 import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
-import { openRunDir } from './run-dir.js';
 import { openTrainValid } from './train-valid.js';
 
 export type TrainEmulatorOptions = RunOptions<{
@@ -294,11 +295,17 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
     const what = (c: CacheInfo) => `states ${c.latent_shape.join('×')}, ${c.label_features} label features`;
     throw new Error(`the ${cfg.space === 'pixel' ? 'data' : 'latent cache'} changed since this run started (${what(savedInfo)}; now ${what(data.cache)}); start a new run`);
   }
+  // Data parallel when launched so (torchrun, `latent-emulator launch`, srun): see lib/launch/.
+  const group = await joinProcessGroup({ threads: cfg.train.threads }).catch((err) => {
+    data.close();
+    throw err;
+  });
   let lock: { release(): void } | undefined;
   const threadsBefore = cfg.train.threads ? getNumThreads() : 0;
   try {
     if (cfg.train.threads) setNumThreads(cfg.train.threads);
-    ({ dir, lock } = openRunDir(options, cfg.runs_dir, cfg.name, {
+    localBatchSize(cfg.train.batch_size, group);
+    ({ dir, lock } = await openGroupRunDir(group, options, cfg.runs_dir, cfg.name, {
       'config.yaml': emulatorConfigYaml(cfg),
       'cache.json': `${JSON.stringify(data.cache, null, 2)}\n`,
       ...(data.data ? { 'data.json': `${JSON.stringify(data.data, null, 2)}\n` } : {}),
@@ -311,30 +318,35 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
     const model = createEmulator(cfg, data.cache);
     model.configureOptimizer(optimizerOptionsOf(o, t.accumulate));
     const labelled = data.cache.label_features > 0;
-    options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: model.parameterCount(), latentShape: data.cache.latent_shape, space: cfg.space });
+    if (group.isMain) options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: model.parameterCount(), latentShape: data.cache.latent_shape, space: cfg.space });
 
+    const stop = agreedStop(group, options.signal);
     const result = await trainLoop({
       ...runLoopSettings(dir!, t, { scheduler: o.scheduler, learning_rate: o.learning_rate, warmup: o.warmup }, options),
-      batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed }, start),
+      ...groupLoopSettings(group, options),
+      signal: stop.stop,
+      batches: (start) => new BatchStream(trainSet, { batchSize: t.batch_size, seed: t.seed, rank: group.rank, world: group.worldSize }, start),
       model: {
-        step: (batch, lr) => model.trainStep({ state: batch.state, label: labelled ? batch.label : undefined }, lr),
+        step: async (batch, lr) => {
+          const r = await model.trainStep({ state: batch.state, label: labelled ? batch.label : undefined }, lr);
+          await stop.agree();
+          return r;
+        },
         // The same windows, masks, times and noise every epoch (seeded per batch, without disturbing the
         // training generators), dropout off.
         validate: async () => {
-          let sum = 0;
-          let n = 0;
-          let k = 0;
           model.eval();
           try {
-            for (const b of fixedBatches(validSet, cfg.valid.epoch_size, cfg.valid.batch_size)) {
-              const size = b.state.shape[0]!;
-              sum += (await model.loss({ state: b.state, label: labelled ? b.label : undefined }, { seed: t.seed * 7919 + 1_000_003 + k++ })) * size;
-              n += size;
-            }
+            return await sharedValidationMean(
+              group,
+              fixedBatchShare(validSet, cfg.valid.epoch_size, cfg.valid.batch_size, false, group.rank, group.worldSize),
+              ({ batch }) => batch.state.shape[0]!,
+              // batch `index` keeps its seed whichever rank evaluates it
+              ({ batch, index }) => model.loss({ state: batch.state, label: labelled ? batch.label : undefined }, { seed: t.seed * 7919 + 1_000_003 + index }),
+            );
           } finally {
             model.train();
           }
-          return sum / n;
         },
         saveState: (path, metadata) => model.saveCheckpoint(path, metadata),
         loadState: (path) => model.loadCheckpoint(path),

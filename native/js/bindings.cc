@@ -12,6 +12,7 @@ void RegisterAll(Napi::Env env, Napi::Object exports) {
   RegisterSolvers(env, exports);
   RegisterDenoiser(env, exports);
   RegisterTestHooks(env, exports);
+  RegisterDistributed(env, exports);
 }
 
 }  // namespace latent::js

@@ -8,4 +8,5 @@ void RegisterAutoencoder(Napi::Env env, Napi::Object exports);
 void RegisterSolvers(Napi::Env env, Napi::Object exports);
 void RegisterDenoiser(Napi::Env env, Napi::Object exports);
 void RegisterTestHooks(Napi::Env env, Napi::Object exports);
+void RegisterDistributed(Napi::Env env, Napi::Object exports);  // native/distributed/distributed_binding.cc
 }  // namespace latent::js

@@ -2,6 +2,8 @@
 
 #include "models/autoencoder.h"
 
+#include "distributed/rank_rows.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -151,7 +153,15 @@ torch::Tensor AutoencoderImpl::encode(const torch::Tensor& x) {
 
 torch::Tensor AutoencoderImpl::decode(const torch::Tensor& z, bool noisy) {
   checkShape(z.sizes(), config_.lat_channels, "lat_channels", 1, false);
-  if (noisy && config_.noise > 0) return decoder->forward(z + config_.noise * torch::randn_like(z)).contiguous();
+  if (noisy && config_.noise > 0) {
+    // drawn for the global batch when data parallel, so the split across ranks does not change the noise
+    torch::Tensor noise = RankRows(z.size(0), [&](int64_t n) {
+      std::vector<int64_t> shape = z.sizes().vec();
+      shape[0] = n;
+      return torch::randn(shape, z.options().memory_format(c10::MemoryFormat::Contiguous));
+    });
+    return decoder->forward(z + config_.noise * noise).contiguous();
+  }
   return decoder->forward(z).contiguous();
 }
 

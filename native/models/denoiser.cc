@@ -2,6 +2,8 @@
 
 #include "models/denoiser.h"
 
+#include "distributed/rank_rows.h"
+
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -155,14 +157,21 @@ torch::Tensor DenoiserImpl::sampleTime(int64_t batch, const torch::Device& devic
 torch::Tensor DenoiserImpl::loss(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& given_mask) {
   const int64_t B = x.size(0), L = x.size(2);
   const auto type = at::promote_types(x.scalar_type(), torch::kFloat32);
-  torch::Tensor mask = given_mask.defined() ? given_mask.to(x.device()) : randomContextMask(B, L, config_.context_rate, config_.forward_probability, x.device());
-  torch::Tensor t = sampleTime(B, x.device()).to(type);
+  // Random draws for the global batch when data parallel (distributed/rank_rows.h).
+  torch::Tensor mask = given_mask.defined() ? given_mask.to(x.device())
+                                            : RankRows(B, [&](int64_t n) { return randomContextMask(n, L, config_.context_rate, config_.forward_probability, x.device()); });
+  torch::Tensor t = RankRows(B, [&](int64_t n) { return sampleTime(n, x.device()); }).to(type);
   torch::Tensor alpha = schedule_.alpha(t), sigma = schedule_.sigma(t);
   std::vector<int64_t> view{B};
   for (int64_t i = 1; i < x.dim(); ++i) view.push_back(1);
   torch::Tensor a = alpha.view(view), s = sigma.view(view);
   torch::Tensor xf = x.to(type);
-  torch::Tensor x_t = a * xf + s * torch::randn_like(xf);
+  torch::Tensor noise = RankRows(B, [&](int64_t n) {
+    std::vector<int64_t> shape = xf.sizes().vec();
+    shape[0] = n;
+    return torch::randn(shape, xf.options().memory_format(c10::MemoryFormat::Contiguous));
+  });
+  torch::Tensor x_t = a * xf + s * noise;
   torch::Tensor m = maskChannels(mask, x.sizes(), torch::kBool);
   x_t = torch::where(m, torch::sqrt(a.square() + s.square()) * xf, x_t);
   torch::Tensor mu = mean(x_t, alpha, sigma, label, mask);

@@ -2,6 +2,8 @@
 
 #include "models/surrogate.h"
 
+#include "distributed/rank_rows.h"
+
 namespace latent {
 
 SurrogateImpl::SurrogateImpl(const EmulatorConfig& config) : config_(config) {
@@ -21,7 +23,7 @@ torch::Tensor SurrogateImpl::forward(const torch::Tensor& x, const torch::Tensor
 
 torch::Tensor SurrogateImpl::loss(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& given_mask) {
   torch::Tensor mask = given_mask.defined() ? given_mask.to(x.device())
-                                            : randomContextMask(x.size(0), x.size(2), config_.context_rate, config_.forward_probability, x.device());
+                                            : RankRows(x.size(0), [&](int64_t n) { return randomContextMask(n, x.size(2), config_.context_rate, config_.forward_probability, x.device()); });
   const auto type = at::promote_types(x.scalar_type(), torch::kFloat32);
   return (x.to(type) - forward(x, label, mask)).square().mean();
 }

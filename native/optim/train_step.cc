@@ -9,6 +9,8 @@
 
 #include <ATen/Context.h>
 
+#include "optim/gradient_sync.h"
+
 namespace latent {
 
 AutocastGuard::AutocastGuard(c10::DeviceType device, at::ScalarType dtype, bool enabled)
@@ -62,6 +64,15 @@ Trainer::Trainer(std::shared_ptr<torch::nn::Module> module, const TrainerOptions
     torch::NoGradGuard no_grad;
     for (const auto& p : params_) ema_.push_back(p.detach().clone());
   }
+  if (const GradientSync* sync = CurrentGradientSync()) {
+    // Data parallel: every rank starts from rank 0's parameters and buffers (and so its EMA).
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> state;
+    for (const auto& p : module_->parameters(/*recurse=*/true)) state.push_back(p.detach());
+    for (const auto& b : module_->buffers(/*recurse=*/true)) state.push_back(b.detach());
+    sync->broadcastFromRank0(state);
+    for (size_t i = 0; i < ema_.size(); ++i) ema_[i].copy_(params_[i].detach());
+  }
 }
 
 void Trainer::setLearningRate(double lr) {
@@ -84,6 +95,8 @@ StepResult Trainer::step(const std::vector<LossFn>& losses, std::optional<double
 
   StepResult r;
   const double weight = 1.0 / static_cast<double>(losses.size());
+  const bool parallel = CurrentGradientSync() != nullptr;
+  DataParallelStepScope scope;  // the losses draw their randomness for the global batch (distributed/rank_rows.h)
   for (const auto& lossFn : losses) {
     torch::Tensor loss;
     {
@@ -93,6 +106,10 @@ StepResult Trainer::step(const std::vector<LossFn>& losses, std::optional<double
     if (!loss.defined() || loss.numel() != 1) throw std::invalid_argument("Trainer: the loss must be a scalar tensor");
     const double value = loss.item<double>();
     r.loss += value * weight;
+    if (!std::isfinite(value) && parallel) {  // the other ranks wait in the all-reduce: skip together there
+      r.loss = value;
+      return finish(r);
+    }
     if (!std::isfinite(value)) {  // nothing to learn from; skip the (remaining) backward passes too
       optimizer_->zero_grad(true);
       r.loss = value;
@@ -107,6 +124,32 @@ StepResult Trainer::step(const std::vector<LossFn>& losses, std::optional<double
 }
 
 StepResult Trainer::finish(StepResult r) {
+  if (const GradientSync* sync = CurrentGradientSync()) {
+    // Data parallel: every gradient becomes its mean over the ranks (zeros stand in for a parameter
+    // this rank's loss did not reach, so every rank sends the same layout), together with the mean loss
+    // and the count of ranks whose loss was non-finite. Then norm, clipping and the optimizer step see
+    // the same numbers on every rank.
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> all;
+    all.reserve(params_.size() + 1);
+    for (auto& p : params_) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      all.push_back(p.grad());
+    }
+    const bool bad = !std::isfinite(r.loss);
+    all.push_back(torch::tensor({bad ? 0.0 : r.loss, bad ? 1.0 : 0.0}, torch::kFloat64));
+    sync->allReduceMean(all);
+    const double meanLoss = all.back()[0].item<double>(), badRanks = all.back()[1].item<double>();
+    if (badRanks > 0) {
+      optimizer_->zero_grad(true);
+      r.loss = bad ? r.loss : std::numeric_limits<double>::quiet_NaN();
+      r.grad_norm = std::numeric_limits<double>::quiet_NaN();
+      r.skipped = true;
+      ++skipped_;
+      return r;
+    }
+    r.loss = meanLoss;
+  }
   std::vector<torch::Tensor> grads;
   grads.reserve(params_.size());
   for (const auto& p : params_)

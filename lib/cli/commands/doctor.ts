@@ -1,6 +1,9 @@
 // `latent-emulator doctor [--json]`: which libtorch, from where, what it can do, and which addon binary loaded.
 import type { Command } from 'commander';
 
+import { existsSync } from 'node:fs';
+
+import { distributedDoctorLine } from '../../launch/rendezvous.js';
 import { doctor } from '../../runtime.js';
 
 export function register(program: Command): void {
@@ -24,6 +27,7 @@ export function register(program: Command): void {
         ['threads', `${report.numThreads} intra-op, ${report.numInteropThreads} inter-op`],
         ['addon', `${report.addonKind}: ${report.addonPath}`],
         ['Node-API', String(report.napiVersion)],
+        ['data parallel', distributedDoctorLine(existsSync)],
       ];
       const width = Math.max(...rows.map(([k]) => k.length));
       for (const [key, value] of rows) process.stdout.write(`${key.padEnd(width)}  ${value}\n`);

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 
 import { aeRunConfig, configYaml } from '../../train/config.js';
 import { trainAutoencoder } from '../../train/train-ae.js';
+import { isMainRank } from '../../launch/rendezvous.js';
 import { withInterrupt } from '../interrupt.js';
 
 interface Flags {
@@ -45,6 +46,7 @@ export function register(program: Command): void {
           progress: flags.progress,
           onStart: (s) => process.stderr.write(`run ${s.dir}: ${s.parameters.toLocaleString('en')} parameters, ${s.trainItems} train / ${s.validItems} valid states\n`),
         });
+        if (!isMainRank()) return;  // data parallel: rank 0 reports
         process.stderr.write(`${r.completed ? 'finished' : 'stopped'} at epoch ${r.epoch}, step ${r.globalStep}; best valid loss ${r.bestValidLoss.toPrecision(4)}\n`);
         process.stdout.write(`${r.dir}\n`);
       });

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 
 import { emulatorConfigYaml, emulatorRunConfig, modelSection, type EmulatorRunKind } from '../../train/config.js';
 import { checkEmulatorRun, trainEmulator } from '../../train/train-emulator.js';
+import { isMainRank } from '../../launch/rendezvous.js';
 import { withInterrupt } from '../interrupt.js';
 
 interface Flags {
@@ -54,6 +55,7 @@ export function registerEmulatorCommand(program: Command, kind: EmulatorRunKind)
               `run ${s.dir}: ${s.parameters.toLocaleString('en')} parameters, ${s.space} states ${s.latentShape.join('×')}, ${s.trainItems} train / ${s.validItems} valid windows\n`,
             ),
         });
+        if (!isMainRank()) return;  // data parallel: rank 0 reports
         process.stderr.write(`${r.completed ? 'finished' : 'stopped'} at epoch ${r.epoch}, step ${r.globalStep}; best valid loss ${r.bestValidLoss.toPrecision(4)}\n`);
         process.stdout.write(`${r.dir}\n`);
       });

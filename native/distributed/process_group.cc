@@ -1,0 +1,219 @@
+// c10d's TCPStore, PrefixStore and ProcessGroupGloo behind the few calls training needs. Tensors are
+// packed into flat buckets per dtype (at most kBucketBytes each, as DDP's 25 MB buckets) so that a step
+// costs a handful of all-reduces however many parameter tensors the model has; all buckets are issued
+// before the first is waited on.
+#include "core/pch.h"
+
+#include "distributed/process_group.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "optim/gradient_sync.h"
+
+namespace latent::dist {
+namespace {
+
+constexpr int64_t kBucketBytes = 25 << 20;
+
+struct Group {
+  Rendezvous rendezvous;
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  GradientSync sync;
+  Info info;
+};
+
+std::mutex mutex;
+std::unique_ptr<Group> group;
+
+std::string where(const Group& g) {
+  return "rank " + std::to_string(g.rendezvous.rank) + " of " + std::to_string(g.rendezvous.world);
+}
+
+[[noreturn]] void fail(const Group& g, const std::string& op, const std::exception& e) {
+  std::string cause = e.what();
+  if (auto nl = cause.find("\nException raised from"); nl != std::string::npos) cause.resize(nl);  // c10 backtrace
+  throw std::runtime_error("distributed " + op + " failed on " + where(g) + " (" + g.rendezvous.backend + ", " + g.rendezvous.master_addr + ":" +
+                           std::to_string(g.rendezvous.master_port) + "): " + cause +
+                           " — another rank probably exited, crashed or hung past the timeout (" +
+                           std::to_string(static_cast<int64_t>(g.rendezvous.timeout_seconds)) + " s); the process group is unusable");
+}
+
+Group& need(const char* op) {
+  if (!group) throw std::logic_error(std::string("distributed ") + op + ": this process has not joined a process group");
+  return *group;
+}
+
+// Runs `collective` on flat per-dtype buckets of `tensors` and copies the results back.
+void bucketed(Group& g, std::vector<at::Tensor>& tensors, const char* op,
+              const std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&)>& collective) {
+  std::map<at::ScalarType, std::vector<size_t>> byType;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (!tensors[i].defined()) throw std::invalid_argument(std::string("distributed ") + op + ": tensor " + std::to_string(i) + " is undefined");
+    if (!tensors[i].device().is_cpu()) throw std::invalid_argument(std::string("distributed ") + op + ": tensor " + std::to_string(i) + " is on " + tensors[i].device().str() +
+                                  "; the Gloo backend takes CPU tensors (data-parallel training on CUDA needs the NCCL backend, not built yet)");
+    byType[tensors[i].scalar_type()].push_back(i);
+  }
+  struct Bucket {
+    std::vector<size_t> members;
+    at::Tensor flat;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+  std::vector<Bucket> buckets;
+  for (auto& [type, members] : byType) {
+    Bucket b;
+    int64_t bytes = 0;
+    for (size_t i : members) {
+      const int64_t n = tensors[i].numel() * static_cast<int64_t>(tensors[i].element_size());
+      if (!b.members.empty() && bytes + n > kBucketBytes) {
+        buckets.push_back(std::move(b));
+        b = Bucket{};
+        bytes = 0;
+      }
+      b.members.push_back(i);
+      bytes += n;
+    }
+    if (!b.members.empty()) buckets.push_back(std::move(b));
+  }
+  try {
+    for (auto& b : buckets) {
+      std::vector<at::Tensor> parts;
+      for (size_t i : b.members) parts.push_back(tensors[i].reshape(-1));
+      std::vector<at::Tensor> one{at::cat(parts)};
+      b.flat = one[0];
+      b.work = collective(one);
+    }
+    for (auto& b : buckets) b.work->wait();
+  } catch (const std::exception& e) {
+    fail(g, op, e);
+  }
+  torch::NoGradGuard noGrad;
+  for (auto& b : buckets) {
+    int64_t offset = 0;
+    for (size_t i : b.members) {
+      const int64_t n = tensors[i].numel();
+      tensors[i].copy_(b.flat.narrow(0, offset, n).view(tensors[i].sizes()));
+      offset += n;
+    }
+  }
+}
+
+void allReduceSumIn(Group& g, std::vector<at::Tensor>& tensors, const char* op) {
+  bucketed(g, tensors, op, [&](std::vector<at::Tensor>& one) { return g.pg->allreduce(one, c10d::AllreduceOptions{}); });
+}
+
+}  // namespace
+
+void Init(const Rendezvous& r) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (group) throw std::logic_error("distributed init: this process already joined a process group (rank " + std::to_string(group->rendezvous.rank) + ")");
+  if (r.world < 1 || r.rank < 0 || r.rank >= r.world)
+    throw std::invalid_argument("distributed init: rank " + std::to_string(r.rank) + " is not in [0, world size " + std::to_string(r.world) + ")");
+  if (r.master_port < 1 || r.master_port > 65535) throw std::invalid_argument("distributed init: master port " + std::to_string(r.master_port) + " is not in 1..65535");
+  if (!(r.timeout_seconds > 0)) throw std::invalid_argument("distributed init: the timeout must be positive");
+  if (r.backend != "gloo")
+    throw std::invalid_argument("distributed init: backend \"" + r.backend + "\" is not built into this addon (gloo; nccl needs a CUDA build)");
+  auto g = std::make_unique<Group>();
+  g->rendezvous = r;
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(r.timeout_seconds * 1000));
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(r.master_port);
+    so.isServer = !r.use_agent_store && r.rank == 0;
+    so.numWorkers = r.use_agent_store ? std::nullopt : std::optional<size_t>(r.world);
+    so.waitWorkers = false;
+    so.timeout = timeout;
+    so.multiTenant = true;
+    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(r.master_addr, so);
+    // torch.distributed's keys: torchrun's agent store holds each restart's rendezvous under its own prefix.
+    if (r.use_agent_store) store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(r.restart_count), store);
+    g->store = store;
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+    const bool loopback = r.master_addr == "127.0.0.1" || r.master_addr == "localhost" || r.master_addr == "::1";
+    if (ifname && *ifname) options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (loopback) options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(r.master_addr));
+    else options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("latent_emulator/", store);
+    g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, static_cast<int>(r.rank), static_cast<int>(r.world), options);
+  } catch (const std::exception& e) {
+    fail(*g, "rendezvous", e);
+  }
+  Group* raw = g.get();
+  g->info.active = true;
+  g->info.rank = r.rank;
+  g->info.world = r.world;
+  g->info.backend = r.backend;
+  g->info.timeout_seconds = r.timeout_seconds;
+  g->sync.rank = r.rank;
+  g->sync.world = r.world;
+  g->sync.allReduceMean = [raw](std::vector<at::Tensor>& tensors) {
+    const auto start = std::chrono::steady_clock::now();
+    allReduceSumIn(*raw, tensors, "gradient all-reduce");
+    torch::NoGradGuard noGrad;
+    std::vector<at::Tensor> floating;
+    for (auto& t : tensors) {
+      raw->info.bytes_all_reduced += static_cast<uint64_t>(t.numel() * t.element_size());
+      if (at::isFloatingType(t.scalar_type())) floating.push_back(t);
+    }
+    if (!floating.empty()) at::_foreach_div_(floating, static_cast<double>(raw->rendezvous.world));
+    raw->info.all_reduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    raw->info.all_reduces++;
+  };
+  g->sync.broadcastFromRank0 = [raw](std::vector<at::Tensor>& tensors) {
+    bucketed(*raw, tensors, "broadcast of the initial weights from rank 0",
+             [&](std::vector<at::Tensor>& one) { c10d::BroadcastOptions o;
+               o.rootRank = 0;
+               return raw->pg->broadcast(one, o); });
+  };
+  group = std::move(g);
+  SetGradientSync(&group->sync);
+}
+
+void Destroy(bool barrier) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!group) return;
+  SetGradientSync(nullptr);
+  std::unique_ptr<Group> g = std::move(group);
+  if (barrier) {
+    try {
+      g->pg->barrier()->wait();
+    } catch (const std::exception& e) {
+      fail(*g, "final barrier", e);
+    }
+  }
+}
+
+Info Current() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return group ? group->info : Info{};
+}
+
+void AllReduceSum(std::vector<at::Tensor>& tensors) { allReduceSumIn(need("all-reduce"), tensors, "all-reduce"); }
+
+void Broadcast(std::vector<at::Tensor>& tensors, int64_t root) {
+  Group& g = need("broadcast");
+  if (root < 0 || root >= g.rendezvous.world) throw std::invalid_argument("distributed broadcast: root " + std::to_string(root) + " is not a rank");
+  bucketed(g, tensors, "broadcast", [&](std::vector<at::Tensor>& one) { c10d::BroadcastOptions o;
+    o.rootRank = root;
+    return g.pg->broadcast(one, o); });
+}
+
+void Barrier() {
+  Group& g = need("barrier");
+  try {
+    g.pg->barrier()->wait();
+  } catch (const std::exception& e) {
+    fail(g, "barrier", e);
+  }
+}
+
+}  // namespace latent::dist
