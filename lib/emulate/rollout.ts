@@ -3,6 +3,7 @@
 // window (cropped to `crop`), for K ensemble `members` at once, seeded. States use the data layer's layout:
 // context (B, c, C, *space) → states (B, K, length, C, *space), context included at the start.
 import type { NativeEmulator, NativeTensor } from '../native/addon-types.js';
+import { guardMemory, type SizeLimitOptions } from '../util/size-guard.js';
 
 export const SAMPLERS = ['euler', 'heun', 'ddpm', 'ddim', 'ab', 'eab', 'pc'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -20,7 +21,7 @@ export interface SamplerOptions {
   delta?: number;
 }
 
-export interface RolloutOptions extends SamplerOptions {
+export interface RolloutOptions extends SamplerOptions, SizeLimitOptions {
   /** States in the returned trajectory, context included. */
   length: number;
   /** Window length (default: the model's, 5). */
@@ -64,6 +65,11 @@ export async function emulateRollout(
 ): Promise<Rollout> {
   if (options.sampler !== undefined && !(SAMPLERS as readonly string[]).includes(options.sampler))
     throw new Error(`unknown sampler '${options.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
-  const { states, seconds, evaluations } = await model.rollout(context, label, { ...options });
+  const { ignoreSizeLimits, ...native } = options;
+  // (B, K, length, C, *space) float32 states, plus about as much again in windows and sampler buffers.
+  const [B = 1, , ...state] = context.shape;
+  const members = options.members ?? 1;
+  guardMemory(`rollout of ${B} × ${members} members × ${options.length} states`, 2 * 4 * B * members * options.length * state.reduce((a, b) => a * b, 1), { ignoreSizeLimits });
+  const { states, seconds, evaluations } = await model.rollout(context, label, { ...native });
   return { states, seconds, evaluations, windows: windowCount(options) };
 }
