@@ -1,13 +1,13 @@
 // Downloading Well datasets from The Well's public file server into its directory layout
 // (`<root>/datasets/<name>/data/<split>/<file>`): parallel, resumable with HTTP Range requests from a
 // `.part` file, and size-checked against what the server announces before the file is renamed.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SHIPPED_CONFIG_DIR, loadDatasetConfig, shippedConfigNames } from './config.js';
 import { unknownName } from './errors.js';
 import { checkUntrustedName, pathInside } from '../util/safe-name.js';
-import { fileSystemMessage, isFileSystemError } from '../util/fs-errors.js';
+import { fileSystemMessage, isFileSystemError, makeDirectory } from '../util/fs-errors.js';
 
 export const DEFAULT_WELL_URL = 'https://sdsc-users.flatironinstitute.org/~polymathic/data/the_well';
 export const WELL_URL_ENV = 'LATENT_EMULATOR_WELL_URL';
@@ -136,7 +136,7 @@ export async function downloadFile(t: DownloadTarget, o: Pick<DownloadOptions, '
   if (!head.ok) throw new Error(`${t.url}: HTTP ${head.status}`);
   const total = Number(head.headers.get('content-length') ?? NaN);
   if (existsSync(t.path) && Number.isFinite(total) && statSync(t.path).size === total) return 'skipped';
-  mkdirSync(join(t.path, '..'), { recursive: true });
+  makeDirectory(join(t.path, '..'));
   const part = `${t.path}.part`;
   o.onStart?.(t.path, total);
   const attempts = o.retries ?? 5;

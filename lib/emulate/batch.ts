@@ -5,7 +5,8 @@
 //   <out>/<dataset name>/data/<split>/<input stem>_<trajectory>.hdf5
 // so the output directory is itself a dataset (WellDataset.open({ root: out, split })). Each file is written
 // under a temporary name and renamed when complete; finished files are skipped when the command is rerun.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { makeDirectory } from '../util/fs-errors.js';
 import { freemem } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 
@@ -116,7 +117,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
   const started = performance.now();
   for (const plan of plans) {
     const outDir = pathInside(root, [plan.dataset, 'data', split], `emulate output for ${plan.path}`);
-    mkdirSync(outDir, { recursive: true });
+    makeDirectory(outDir);
     removeOrphanTemporaries(outDir);
     const input = await WellFile.open(plan.path);
     try {

@@ -4,7 +4,8 @@
 // always complete. Resuming keeps such files after checking them (format, and the generator settings
 // recorded in their attributes), and redoes only the missing ones. Trajectory i of a parameter set
 // always comes from the same seeded draw, so output is deterministic for a seed.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { makeDirectory } from '../util/fs-errors.js';
 import { dirname, join } from 'node:path';
 import { WellWriter, verifyWellOutput, type WellWriterSpec } from '../data/well-writer.js';
 import { commitHdf5, writeFailure } from '../util/atomic-output.js';
@@ -151,7 +152,7 @@ async function runJobs(
       // A complete file made with other settings is the user's data: refuse rather than overwrite it.
       throw new Error(`${job.path} already exists and ${reason}; remove it or choose another --root`);
     }
-    mkdirSync(dirname(job.path), { recursive: true });
+    makeDirectory(dirname(job.path));
     const partial = `${job.path}.partial`;
     rmSync(partial, { force: true });
     const writer = await WellWriter.create(partial, spec(job));

@@ -4,7 +4,8 @@
 // distinct random augmentations per trajectory (the reference: 4), re-drawn until they differ.
 // Trajectories are encoded in chunks of `batch` states to bound memory; each file is written under a
 // temporary name and renamed when complete.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { makeDirectory } from '../util/fs-errors.js';
 import { basename, join, resolve } from 'node:path';
 
 import { WellDataset } from '../data/dataset.js';
@@ -109,7 +110,7 @@ export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Prom
   try {
     for (const [file, { physics, indices }] of byFile) {
       const outDir = join(outRoot, physics, o.split);
-      mkdirSync(outDir, { recursive: true });
+      makeDirectory(outDir);
       const target = join(outDir, basename(file));
       const tmp = temporaryName(target);
       removeOrphanTemporaries(outDir);

@@ -32,7 +32,7 @@ test('the guards compare the estimate with the limit and say both', () => {
 
 test('generate --trajectories 1e9 is refused before anything is written', async () => {
   const root = join(dir, 'gen');
-  await expect(generateEuler({ boundary: 'open', root, trajectories: 1e9, resolution: 128 })).rejects.toThrow(
+  await expect(generateEuler({ boundary: 'open', root, trajectories: 1e9, resolution: 128, gamma: [1.4] })).rejects.toThrow(
     /generate: 1000000000 trajectories × 101 states × 320 KiB per state needs about .* PiB of disk in .*, but .* is free there/,
   );
   expect(existsSync(join(root, 'datasets'))).toBe(false);
