@@ -107,7 +107,8 @@ void RegisterEnvironment(Napi::Env env) {
   napi_value name;
   NAPI_THROW_IF_FAILED_VOID(env, napi_create_string_utf8(env, "latent-emulator", NAPI_AUTO_LENGTH, &name));
   auto* context = new std::shared_ptr<EnvCalls>(calls);
-  napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, Finalize, context,
+  // The same pointer is the finalizer's data (Finalize's second argument) and the context Drain receives.
+  napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, context, Finalize, context,
                                                        Drain, &calls->wake);
   if (status != napi_ok) {
     delete context;
