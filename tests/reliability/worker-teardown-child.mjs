@@ -32,7 +32,7 @@ if (isMainThread) {
   console.log(`ok ${rounds}`);
 } else {
   const ae = Autoencoder.create({ ...config, hid_channels: [64, 64] }).eval();
-  const calls = Array.from({ length: 3 }, () => ae.encode(input(128)));
+  const calls = Array.from({ length: 3 }, () => ae.encode(input(96)));
   calls.forEach((p) => p.catch(() => {}));
   parentPort.postMessage('started');
   await Promise.all(calls);
