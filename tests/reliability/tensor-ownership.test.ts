@@ -8,11 +8,11 @@ import { TINY_AE } from '../train/fixtures.js';
 test('tensor() copies: overwriting the source array during encode does not change the result', async () => {
   const ae = Autoencoder.create({ ...TINY_AE, pix_channels: 3, dropout: 0 }).eval();
   const source = Float32Array.from({ length: 3 * 16 * 16 }, (_, i) => Math.sin(i));
-  const expected = Array.from((await ae.encode(tensor(Float32Array.from(source), [1, 3, 16, 16]))).dataSync());
+  const expected = Array.from((await ae.encode(tensor(Float32Array.from(source), [1, 3, 16, 16]))).dataSync() as Float32Array);
   const x = tensor(source, [1, 3, 16, 16]);
   const pending = ae.encode(x);
   source.fill(1e6); // while the encode is queued or running
-  expect(Array.from((await pending).dataSync())).toEqual(expected);
+  expect(Array.from((await pending).dataSync() as Float32Array)).toEqual(expected);
   expect((x.dataSync() as Float32Array)[1]).toBeCloseTo(Math.sin(1), 6);
 });
 
