@@ -1,11 +1,14 @@
 // Ctrl-C (or SIGTERM) during a long command: the first asks the work to stop cleanly (a training run
-// saves its checkpoint), the second quits at once.
+// saves its checkpoint), the second quits at once. A command stopped this way exits 128 + the signal's
+// number (130 for SIGINT, 143 for SIGTERM) after saving, so scripts and schedulers know it stopped early.
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let interrupts = 0;
-  const onSignal = () => {
+  let exitCode = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    exitCode = signal === 'SIGTERM' ? 143 : 130;
+    if (interrupts > 1) process.exit(exitCode);
     process.stderr.write('\ninterrupt: stopping after this step and saving (Ctrl-C again to quit without saving)\n');
     controller.abort();
   };
@@ -16,5 +19,6 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (exitCode) process.exitCode = exitCode;
   }
 }

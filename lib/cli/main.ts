@@ -12,6 +12,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     process.stderr.write(`latent-emulator: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = process.exitCode || 1; // an interrupted command keeps its 130/143
   }
 }

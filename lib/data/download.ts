@@ -1,11 +1,13 @@
 // Downloading Well datasets from The Well's public file server into its directory layout
 // (`<root>/datasets/<name>/data/<split>/<file>`): parallel, resumable with HTTP Range requests from a
 // `.part` file, and size-checked against what the server announces before the file is renamed.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SHIPPED_CONFIG_DIR, loadDatasetConfig, shippedConfigNames } from './config.js';
 import { unknownName } from './errors.js';
+import { checkUntrustedName, pathInside } from '../util/safe-name.js';
+import { fileSystemMessage, isFileSystemError, makeDirectory } from '../util/fs-errors.js';
 
 export const DEFAULT_WELL_URL = 'https://sdsc-users.flatironinstitute.org/~polymathic/data/the_well';
 export const WELL_URL_ENV = 'LATENT_EMULATOR_WELL_URL';
@@ -35,6 +37,8 @@ export interface DownloadOptions {
   parallel?: number;
   /** Attempts per file when a transfer breaks (default 5); each resumes where the last stopped. */
   retries?: number;
+  /** Seconds without a byte from the server before a request is abandoned as stalled (default 60). */
+  stallSeconds?: number;
   onStart?: (file: string, total: number) => void;
   onProgress?: (file: string, bytes: number) => void;
   onDone?: (file: string, status: 'downloaded' | 'skipped') => void;
@@ -57,25 +61,45 @@ export async function listDownloads(dataset: string, o: DownloadOptions): Promis
       const rel = `datasets/${physics}/data/${split}`;
       let names = registry[physics];
       if (!names) {
-        names = await listDirectory(`${base}/${rel}/`).catch((err: Error) => {
+        names = await listDirectory(`${base}/${rel}/`, o.stallSeconds).catch((err: Error) => {
           throw unknownName('dataset', dataset, [...shippedConfigNames(), ...Object.keys(registry)], `${base}/${rel}/ (${err.message})`);
         });
         if (names.length === 0) throw new Error(`${base}/${rel}/: no .hdf5 files listed`);
       }
       const list = o.firstOnly ? names.slice(0, 1) : names;
-      for (const name of list) targets.push({ url: `${base}/${rel}/${encodeURIComponent(name)}`, path: join(o.root, rel, name) });
+      for (const name of list) {
+        // Listing names come from a server (and the registry from a file): never trusted as paths.
+        const safe = checkUntrustedName(name, `file name listed by ${base}/${rel}/`);
+        targets.push({ url: `${base}/${rel}/${encodeURIComponent(safe)}`, path: pathInside(o.root, [rel, safe], `download of ${safe}`) });
+      }
     }
   }
   return targets;
 }
 
 /** File names linked from an HTML directory index (what Apache-style servers return for a folder). */
-async function listDirectory(url: string): Promise<string[]> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const html = await res.text();
+async function listDirectory(url: string, stallSeconds?: number): Promise<string[]> {
+  const watch = stallWatch(url, stallSeconds);
+  let html: string;
+  try {
+    const res = await fetch(url, { signal: watch.signal });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    html = await res.text();
+  } catch (err) {
+    throw new Error(fetchFailure(err, watch));
+  } finally {
+    watch.stop();
+  }
   const names = new Set<string>();
-  for (const m of html.matchAll(/href="([^"?#/]+\.(?:hdf5|h5))"/g)) names.add(decodeURIComponent(m[1]!));
+  for (const m of html.matchAll(/href="([^"?#/]+\.(?:hdf5|h5))"/g)) {
+    let name: string;
+    try {
+      name = decodeURIComponent(m[1]!);
+    } catch {
+      throw new Error(`listing at ${url} links ${JSON.stringify(m[1])}, which is not valid URL encoding`);
+    }
+    names.add(name);
+  }
   return [...names].sort();
 }
 
@@ -99,22 +123,32 @@ export async function download(dataset: string, o: DownloadOptions): Promise<{ d
 }
 
 /** One file: skip when already complete, else resume its .part with Range until the announced size. */
-export async function downloadFile(t: DownloadTarget, o: Pick<DownloadOptions, 'retries' | 'onStart' | 'onProgress'> = {}): Promise<'downloaded' | 'skipped'> {
-  const head = await fetch(t.url, { method: 'HEAD' });
+export async function downloadFile(t: DownloadTarget, o: Pick<DownloadOptions, 'retries' | 'stallSeconds' | 'onStart' | 'onProgress'> = {}): Promise<'downloaded' | 'skipped'> {
+  const headWatch = stallWatch(t.url, o.stallSeconds);
+  let head: Response;
+  try {
+    head = await fetch(t.url, { method: 'HEAD', signal: headWatch.signal });
+  } catch (err) {
+    throw new Error(`${t.url}: ${fetchFailure(err, headWatch)}`);
+  } finally {
+    headWatch.stop();
+  }
   if (!head.ok) throw new Error(`${t.url}: HTTP ${head.status}`);
   const total = Number(head.headers.get('content-length') ?? NaN);
   if (existsSync(t.path) && Number.isFinite(total) && statSync(t.path).size === total) return 'skipped';
-  mkdirSync(join(t.path, '..'), { recursive: true });
+  makeDirectory(join(t.path, '..'));
   const part = `${t.path}.part`;
   o.onStart?.(t.path, total);
   const attempts = o.retries ?? 5;
   let lastError: Error | undefined;
+  let complete = Number.isFinite(total) && existsSync(part) && statSync(part).size === total;
   for (let attempt = 0; attempt < attempts; attempt++) {
     let have = existsSync(part) ? statSync(part).size : 0;
     if (Number.isFinite(total) && have > total) have = 0;
     if (Number.isFinite(total) && have === total) break;
+    const watch = stallWatch(t.url, o.stallSeconds);
     try {
-      const res = await fetch(t.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
+      const res = await fetch(t.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: watch.signal });
       if (res.status !== 200 && res.status !== 206) throw new Error(`HTTP ${res.status}`);
       const append = res.status === 206;
       if (append) {
@@ -124,26 +158,76 @@ export async function downloadFile(t: DownloadTarget, o: Pick<DownloadOptions, '
         have = 0;
       }
       o.onProgress?.(t.path, have);
+      if (!res.body) throw new Error('response has no body');
       const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
+      // A write error (disk full, read-only) is kept and rethrown, never left as an unhandled 'error' event.
+      let writeError: Error | undefined;
+      out.on('error', (err) => (writeError = err));
       try {
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+          if (writeError) break;
+          if (!out.write(chunk)) await new Promise<void>((r) => (out.once('drain', () => r()), out.once('error', () => r())));
           have += chunk.length;
+          watch.alive();
           o.onProgress?.(t.path, have);
         }
       } finally {
-        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        // Whatever arrived is flushed to the .part file, so that the next attempt resumes after it.
+        if (!writeError) await new Promise<void>((resolve) => out.end(() => resolve()));
       }
-      if (!Number.isFinite(total) || have === total) break;
+      if (writeError) throw writeError;
+      if (!Number.isFinite(total) || have === total) {
+        complete = true;
+        break;
+      }
       lastError = new Error(`transfer ended at ${have} of ${total} bytes`);
+      complete = true;
     } catch (err) {
-      lastError = err as Error;
+      // The local disk failing is not a network hiccup: retrying cannot help.
+      if (isFileSystemError(err)) throw new Error(fileSystemMessage(err, part));
+      lastError = new Error(fetchFailure(err, watch));
+    } finally {
+      watch.stop();
     }
   }
   const size = existsSync(part) ? statSync(part).size : 0;
-  if (Number.isFinite(total) && size !== total) {
-    throw new Error(`${t.url}: size check failed, got ${size} of ${total} bytes after ${attempts} attempts${lastError ? ` (${lastError.message})` : ''}; run again to resume`);
+  if (Number.isFinite(total) ? size !== total : !complete) {
+    throw new Error(`${t.url}: download failed after ${attempts} attempts, ${size} of ${Number.isFinite(total) ? total : 'unknown'} bytes in ${part}${lastError ? ` (${lastError.message})` : ''}; run again to resume`);
   }
   renameSync(part, t.path);
   return 'downloaded';
+}
+
+interface StallWatch {
+  signal: AbortSignal;
+  /** Bytes arrived: restart the clock. */
+  alive(): void;
+  stop(): void;
+  stalled(): boolean;
+  seconds: number;
+}
+
+/** Aborts a request once `seconds` (default 60) pass without a byte arriving. */
+function stallWatch(url: string, seconds = 60): StallWatch {
+  if (!(seconds > 0)) throw new Error(`stallSeconds must be a positive number, got ${seconds}`);
+  const controller = new AbortController();
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      controller.abort(new Error(`${url}: no data for ${seconds} s (stalled)`));
+    }, seconds * 1000);
+  };
+  arm();
+  return { signal: controller.signal, alive: arm, stop: () => clearTimeout(timer), stalled: () => stalled, seconds };
+}
+
+/** What went wrong with a request, with the cause that undici hides behind "fetch failed". */
+function fetchFailure(err: unknown, watch: StallWatch): string {
+  if (watch.stalled()) return `stalled: no data for ${watch.seconds} s`;
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const cause = e?.cause ? ` (${[e.cause.code, e.cause.message].filter(Boolean).join(': ')})` : '';
+  return `${e?.message ?? String(err)}${cause}`;
 }

@@ -13,8 +13,31 @@ let ready: Promise<unknown> | undefined;
 
 /** Resolves once the WebAssembly module is loaded; every entry point awaits it. */
 export function h5Ready(): Promise<unknown> {
-  ready ??= h5wasm.ready;
+  // libhdf5's default error handler only prints to stderr and lets the call return garbage (zeros, NaN, a
+  // short file): errors become JavaScript exceptions instead (see hdf5Failure for the message users see).
+  ready ??= h5wasm.ready.then((module) => {
+    (module as unknown as { activate_throwing_error_handler(): void }).activate_throwing_error_handler();
+    return module;
+  });
   return ready;
+}
+
+/**
+ * A short error for a failed HDF5 call: what was being done, on which file (and dataset), and the cause from
+ * the bottom of libhdf5's error stack (e.g. "No space left on device" from the file driver).
+ */
+export function hdf5Failure(err: unknown, action: string, path: string, dataset?: string): Error {
+  const text = err instanceof Error ? err.message : String(err);
+  if (!text.includes('HDF5-DIAG')) return err instanceof Error ? err : new Error(text);
+  const where = `${path}${dataset ? ` (dataset ${dataset})` : ''}`;
+  if (/No space left on device/i.test(text)) return Object.assign(new Error(`no space left on device (ENOSPC) ${action} ${where}`), { code: 'ENOSPC' });
+  if (/Read-only file system/i.test(text)) return Object.assign(new Error(`read-only file system (EROFS) ${action} ${where}`), { code: 'EROFS' });
+  if (/Permission denied/i.test(text)) return Object.assign(new Error(`permission denied (EACCES) ${action} ${where}`), { code: 'EACCES' });
+  // libhdf5's stack runs from the API call (#000) down to the cause: the last frame's "in F(): message".
+  const frames = [...text.matchAll(/in ([A-Za-z0-9_]+\(\)): ([^\n]*)/g)];
+  const cause = frames.length ? frames[frames.length - 1]![2]!.split(', ')[0]!.trim() : text.split('\n')[0]!;
+  const top = frames.length ? frames[0]![2]!.trim() : '';
+  return new Error(`HDF5 error ${action} ${where}: ${top}${top && cause !== top ? ` (${cause})` : ''}`);
 }
 
 export { h5wasm };

@@ -4,7 +4,7 @@
 // the content hash of the autoencoder weights, the compression rate and the dataset configuration.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { h5Ready, h5wasm, openH5, attr, asNumber, toFloat32, isDataset, type Dataset, type H5File } from './h5.js';
+import { h5Ready, h5wasm, hdf5Failure, openH5, attr, asNumber, toFloat32, isDataset, type Dataset, type H5File } from './h5.js';
 import { WellFormatError } from './errors.js';
 import { numel, type Tensor } from './types.js';
 
@@ -170,7 +170,12 @@ export class LatentCacheFile {
     const tail = this.stateShape.slice(2);
     const last = start + (steps - 1) * stride;
     if (index < 0 || index >= this.n || start < 0 || last >= this.steps) throw new RangeError(`${this.path}: window (${index}, ${start}, ${steps}, ${stride}) out of range`);
-    const data = toFloat32((this.file.get('state') as Dataset).slice([[index, index + 1], [start, last + 1, stride]]));
+    let data: Float32Array;
+    try {
+      data = toFloat32((this.file.get('state') as Dataset).slice([[index, index + 1], [start, last + 1, stride]]));
+    } catch (err) {
+      throw hdf5Failure(err, 'reading', this.path, 'state');
+    }
     return { data, shape: [steps, ...tail] };
   }
 
@@ -184,5 +189,24 @@ export class LatentCacheFile {
 
   close(): void {
     this.file.close();
+  }
+}
+
+/**
+ * Re-reads a written (or previously finished) latent cache: it must open as a cache, hold `stateShape`
+ * (N, T, C, ...latent), and its last trajectory must read back finite (a write that failed part-way leaves
+ * fill values or an unreadable chunk there). Throws naming the file otherwise.
+ */
+export async function verifyLatentCacheFile(path: string, stateShape: number[]): Promise<void> {
+  const cache = await LatentCacheFile.open(path);
+  try {
+    if (cache.stateShape.join() !== stateShape.join())
+      throw new WellFormatError(path, `latent cache holds state [${cache.stateShape}], expected [${stateShape}]`);
+    if (cache.n > 0) {
+      const last = cache.readWindow(cache.n - 1, 0, cache.steps);
+      if (!last.data.every(Number.isFinite)) throw new WellFormatError(path, 'latent cache holds non-finite values in its last trajectory');
+    }
+  } finally {
+    cache.close();
   }
 }

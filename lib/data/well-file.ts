@@ -11,6 +11,7 @@ import {
   isGroup,
   openH5,
   toFloat32,
+  hdf5Failure,
 } from './h5.js';
 import { BOUNDARY_TYPES, boundaryCodes, type BoundaryType, type WellBoundary } from './boundary.js';
 import { WellFormatError, didYouMean } from './errors.js';
@@ -202,15 +203,20 @@ export class WellFile {
 
   private readFieldSlab(field: WellField, sample: number, start: number, steps: number, stride: number): Float32Array {
     const ds = this.file.get(`t${field.order}_fields/${field.name}`) as Dataset;
-    const lead: [number, number][] = field.sampleVarying ? [[sample, sample + 1]] : [];
-    const rest = (k: number) => Array.from({ length: field.shape.length - k }, () => [] as []);
-    if (!field.timeVarying) return toFloat32(lead.length ? ds.slice([...lead, ...rest(1)]) : ds.value);
-    if (stride === 1 || steps === 1) return toFloat32(ds.slice([...lead, [start, start + (steps - 1) * stride + 1, stride], ...rest(lead.length + 1)]));
-    // A strided time selection is several times slower in libhdf5 than one slice per state.
-    const states = Array.from({ length: steps }, (_, t) => toFloat32(ds.slice([...lead, [start + t * stride, start + t * stride + 1], ...rest(lead.length + 1)])));
-    const out = new Float32Array(states[0]!.length * steps);
-    states.forEach((s, t) => out.set(s, t * s.length));
-    return out;
+    try {
+      const lead: [number, number][] = field.sampleVarying ? [[sample, sample + 1]] : [];
+      const rest = (k: number) => Array.from({ length: field.shape.length - k }, () => [] as []);
+      if (!field.timeVarying) return toFloat32(lead.length ? ds.slice([...lead, ...rest(1)]) : ds.value);
+      if (stride === 1 || steps === 1) return toFloat32(ds.slice([...lead, [start, start + (steps - 1) * stride + 1, stride], ...rest(lead.length + 1)]));
+      // A strided time selection is several times slower in libhdf5 than one slice per state.
+      const states = Array.from({ length: steps }, (_, t) => toFloat32(ds.slice([...lead, [start + t * stride, start + t * stride + 1], ...rest(lead.length + 1)])));
+      const out = new Float32Array(states[0]!.length * steps);
+      states.forEach((s, t) => out.set(s, t * s.length));
+      return out;
+    } catch (err) {
+      // A damaged chunk: libhdf5's error, as an exception naming the file and dataset (never zeros or NaN).
+      throw hdf5Failure(err, 'reading', this.info.path, `t${field.order}_fields/${field.name}`);
+    }
   }
 
   private offsetCache = new Map<WellField, Int32Array | null>();

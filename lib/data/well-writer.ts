@@ -8,7 +8,7 @@
 import { createStringList, h5Ready, h5wasm, type Dataset, type Group, type H5File } from './h5.js';
 import { BOUNDARY_TYPES, type BoundaryType } from './boundary.js';
 import { createBoolAttribute, patchBoolAttributes } from './bool-attrs.js';
-import { tensorComponents } from './well-file.js';
+import { WellFile, tensorComponents } from './well-file.js';
 import { numel, type Tensor } from './types.js';
 
 export interface WellFieldSpec {
@@ -266,5 +266,37 @@ function writeSkeleton(file: H5File, spec: WellWriterSpec, fields: ResolvedField
       createBoolAttribute(ds, 'symmetric', fs.symmetric ?? false);
       createBoolAttribute(ds, 'antisymmetric', fs.antisymmetric ?? false);
     }
+  }
+}
+
+/**
+ * Re-reads a written (or previously finished) Well file and throws, naming it, unless it holds what `expect`
+ * describes (trajectories, time steps, grid) and the last state of its last trajectory reads back (finite):
+ * a write that failed part-way leaves fill values, NaN or an unreadable chunk at the end.
+ */
+export async function verifyWellOutput(
+  path: string,
+  expect: Partial<Pick<WellWriterSpec, 'nTrajectories' | 'time' | 'spatialDims' | 'coordinates'>>,
+  /** Require finite values in that last state (off for emulator output, where NaN can be the model's own). */
+  finite = true,
+): Promise<void> {
+  const file = await WellFile.open(path);
+  try {
+    const info = file.info;
+    const problems: string[] = [];
+    if (expect.nTrajectories !== undefined && info.nTrajectories !== expect.nTrajectories) problems.push(`${info.nTrajectories} trajectories, expected ${expect.nTrajectories}`);
+    if (expect.time !== undefined && info.nSteps !== expect.time.length) problems.push(`${info.nSteps} time steps, expected ${expect.time.length}`);
+    if (expect.spatialDims && expect.coordinates) {
+      const grid = expect.spatialDims.map((d) => expect.coordinates![d]!.length);
+      if (info.spatialShape.join() !== grid.join()) problems.push(`grid ${info.spatialShape.join('×')}, expected ${grid.join('×')}`);
+    }
+    if (problems.length) throw new Error(`${path}: ${problems.join('; ')}`);
+    const channels = info.fields.filter((f) => f.timeVarying).flatMap((f) => f.channels);
+    if (channels.length && info.nTrajectories > 0 && info.nSteps > 0) {
+      const last = file.readWindow(info.nTrajectories - 1, info.nSteps - 1, 1, 1, file.resolveChannels(channels));
+      if (finite && !last.data.every(Number.isFinite)) throw new Error(`${path}: the last state of the last trajectory holds non-finite values (an incomplete write?)`);
+    }
+  } finally {
+    file.close();
   }
 }

@@ -5,7 +5,8 @@
 //   <out>/<dataset name>/data/<split>/<input stem>_<trajectory>.hdf5
 // so the output directory is itself a dataset (WellDataset.open({ root: out, split })). Each file is written
 // under a temporary name and renamed when complete; finished files are skipped when the command is rerun.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { makeDirectory } from '../util/fs-errors.js';
 import { freemem } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 
@@ -14,14 +15,17 @@ import { logScalars, makeLabel } from '../data/labels.js';
 import { Preprocess } from '../data/transforms.js';
 import { numel, type Tensor } from '../data/types.js';
 import { WellFile } from '../data/well-file.js';
-import { WellWriter, type WellFieldSpec } from '../data/well-writer.js';
+import { WellWriter, verifyWellOutput, type WellFieldSpec } from '../data/well-writer.js';
 import { decodeStates, encodeStates } from '../models/chunked-codec.js';
 import { itemSeed, openEmulationRun, rolloutLatents, type OpenEmulationOptions } from './pipeline.js';
 import type { SamplerOptions } from './rollout.js';
 import { joinProcessGroup } from '../launch/process-group.js';
 import { ownsItem } from '../launch/run-group.js';
+import { checkUntrustedName, pathInside } from '../util/safe-name.js';
+import { commitHdf5, removeOrphanTemporaries, temporaryName, writingTemporary } from '../util/atomic-output.js';
+import { guardDisk, guardMemory, type SizeLimitOptions } from '../util/size-guard.js';
 
-export interface EmulateBatchOptions extends SamplerOptions, OpenEmulationOptions {
+export interface EmulateBatchOptions extends SamplerOptions, OpenEmulationOptions, SizeLimitOptions {
   /** A Well file or a directory of them. */
   input: string;
   out: string;
@@ -79,7 +83,7 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
   const split = o.split ?? 'test';
 
   // Check every input before any compute: channels, grid, length.
-  const plans: Array<{ path: string; trajectories: number; length: number; dataset: string }> = [];
+  const plans: Array<{ path: string; trajectories: number; length: number; dataset: string; pixels: number }> = [];
   for (const path of files) {
     const f = await WellFile.open(path);
     try {
@@ -92,7 +96,9 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
       const length = o.length ?? available;
       if (!Number.isInteger(length) || length <= context) throw new Error(`length ${length} must be an integer larger than the context ${context}`);
       if (available < context) throw new Error(`${path}: ${f.info.nSteps} time steps hold fewer than ${context} context states at stride ${stride}`);
-      plans.push({ path, trajectories: f.info.nTrajectories, length, dataset: f.info.datasetName });
+      // The output folder is named after the file's dataset_name attribute: untrusted, like any name from a file.
+      const dataset = checkUntrustedName(f.info.datasetName, `${path}: attribute dataset_name`);
+      plans.push({ path, trajectories: f.info.nTrajectories, length, dataset, pixels: numel(f.info.spatialShape) });
     } finally {
       f.close();
     }
@@ -101,14 +107,21 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
   const root = resolve(o.out);
   const group = await joinProcessGroup();  // launched as several ranks: each emulates its share of the trajectories
   const total = plans.reduce((n, p) => n + p.trajectories, 0);
+  // Before any compute: all outputs on the disk (float32, K members × length states × C channels per
+  // input trajectory), and one item's latent rollout (three float32 copies: native, view, kept) in memory.
+  const outputBytes = plans.reduce((n, p) => n + 4 * p.trajectories * members * p.length * channels.length * p.pixels, 0);
+  guardDisk(`emulate: ${total} trajectories × ${members} members`, root, outputBytes, o);
+  const longest = Math.max(...plans.map((p) => p.length));
+  guardMemory(`emulate: ${members} members × ${longest} states`, 3 * 4 * members * longest * numel(run.cache.latent_shape), o);
   const written: string[] = [];
   let skipped = 0;
   let done = 0;
   let states = 0;
   const started = performance.now();
   for (const plan of plans) {
-    const outDir = join(root, plan.dataset, 'data', split);
-    mkdirSync(outDir, { recursive: true });
+    const outDir = pathInside(root, [plan.dataset, 'data', split], `emulate output for ${plan.path}`);
+    makeDirectory(outDir);
+    removeOrphanTemporaries(outDir);
     const input = await WellFile.open(plan.path);
     try {
       const refs = input.resolveChannels(channels);
@@ -120,9 +133,16 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
         const target = join(outDir, `${basename(plan.path, extname(plan.path))}_${String(sample).padStart(4, '0')}.hdf5`);
         done++;
         if (!ownsItem(group, done - 1)) continue;  // data parallel: another rank emulates this trajectory
+        const spec = outputSpec(input, sample, channels, members, emulatedTimes(time, stride, plan.length));
         if (existsSync(target)) {
-          skipped++;
-          continue;
+          // Finished by an earlier run: kept only if it re-reads as what this run would write.
+          try {
+            await verifyWellOutput(target, spec, false);
+            skipped++;
+            continue;
+          } catch (err) {
+            throw new Error(`${target} exists but is not a finished output of this emulation (${(err as Error).message}); remove it to redo it`);
+          }
         }
         const x = pre.apply(input.readWindow(sample, 0, context, stride, refs));
         let scalars = input.constantScalars(sample);
@@ -130,26 +150,31 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
         const label = makeLabel(scalars, input.info.boundaryConditions);
         const z = await encodeStates(run.ae, x, decodeBatch);
         const roll = await rolloutLatents(run, z, { data: label, shape: [label.length] }, { ...o, length: plan.length, context, members, seed: itemSeed(o.seed ?? 0, done - 1, 0) });
-        const tmp = `${target}.tmp-${process.pid}`;
-        const writer = await WellWriter.create(tmp, outputSpec(input, sample, channels, members, emulatedTimes(time, stride, plan.length)));
-        try {
-          const order = writer.channels.map((c) => channels.indexOf(c));
-          const latentSize = numel(roll.states.shape.slice(2));
-          for (let k = 0; k < members; k++) {
-            for (let t0 = 0; t0 < plan.length; t0 += decodeBatch) {
-              const n = Math.min(decodeBatch, plan.length - t0);
-              const zk = roll.states.data.subarray((k * plan.length + t0) * latentSize, (k * plan.length + t0 + n) * latentSize);
-              const decoded = pre.invert(await decodeStates(run.ae, { data: zk, shape: [n, ...roll.states.shape.slice(2)] }, decodeBatch), 1);
-              writer.writeWindow(k, t0, reorderChannels(decoded, order));
+        const tmp = temporaryName(target);
+        await writingTemporary(tmp, target, async () => {
+          const writer = await WellWriter.create(tmp, spec);
+          try {
+            const order = writer.channels.map((c) => channels.indexOf(c));
+            const latentSize = numel(roll.states.shape.slice(2));
+            for (let k = 0; k < members; k++) {
+              for (let t0 = 0; t0 < plan.length; t0 += decodeBatch) {
+                const n = Math.min(decodeBatch, plan.length - t0);
+                const zk = roll.states.data.subarray((k * plan.length + t0) * latentSize, (k * plan.length + t0 + n) * latentSize);
+                const decoded = pre.invert(await decodeStates(run.ae, { data: zk, shape: [n, ...roll.states.shape.slice(2)] }, decodeBatch), 1);
+                writer.writeWindow(k, t0, reorderChannels(decoded, order));
+              }
             }
+          } catch (err) {
+            try {
+              writer.close();
+            } catch {
+              // the first error is the one to report
+            }
+            throw err;
           }
-          writer.close();
-        } catch (err) {
-          writer.close();
-          rmSync(tmp, { force: true });
-          throw err;
-        }
-        renameSync(tmp, target);
+          writer.close(); // flushes: a full disk shows up here at the latest
+        });
+        await commitHdf5(tmp, target, (path) => verifyWellOutput(path, spec, false));
         written.push(target);
         states += members * (plan.length - context);
         o.onProgress?.({ done, total, states, seconds: (performance.now() - started) / 1000, file: target });

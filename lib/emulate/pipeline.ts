@@ -18,6 +18,7 @@ import { findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
 import { readEmulatorRunConfig, readRunConfig, type AeRunConfig, type EmulatorRunConfig } from '../train/config.js';
 import type { CacheInfo } from '../train/train-emulator.js';
 import type { SamplerOptions } from './rollout.js';
+import type { SizeLimitOptions } from '../util/size-guard.js';
 
 export interface OpenEmulationOptions {
   /** Which emulator weights: the last checkpoint (default, as the reference's evaluation) or the best. */
@@ -157,7 +158,7 @@ export async function rolloutLatents(
   run: EmulationRun,
   latents: HostArray,
   label: HostArray | undefined,
-  o: SamplerOptions & { length: number; context: number; overlap?: number; members: number; seed: number },
+  o: SamplerOptions & SizeLimitOptions & { length: number; context: number; overlap?: number; members: number; seed: number },
 ): Promise<LatentRollout> {
   const [, ...latent] = latents.shape;
   const size = numel(latent);
@@ -171,6 +172,7 @@ export async function rolloutLatents(
       overlap: o.overlap ?? o.context,
       members,
       seed: o.seed,
+      ignoreSizeLimits: o.ignoreSizeLimits,
       ...(run.config.kind === 'diffusion' ? definedOnly({ sampler: o.sampler, steps: o.steps, order: o.order, eta: o.eta, corrections: o.corrections, delta: o.delta }) : {}),
     });
     const data = r.states.dataSync() as Float32Array;

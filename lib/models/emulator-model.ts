@@ -7,6 +7,7 @@ import { readSafetensors } from '../io/safetensors.js';
 import { asNative, NativeModel, optionalNative, type Precision, type TensorLike } from './native-model.js';
 import { optionsError, RolloutOptionsSchema, windowCount, type EmulatorKind, type RolloutOptions, type ViTConfig, type ViTConfigInput } from './schemas.js';
 import { vitConfig } from './vit-config.js';
+import { guardMemory } from '../util/size-guard.js';
 
 export type { TensorLike, TrainStepResult, WeightsInfo } from './native-model.js';
 
@@ -101,7 +102,14 @@ export abstract class EmulatorModel extends NativeModel<EmulatorBatch, { state: 
   rollout(context: TensorLike, label: TensorLike | undefined, options: RolloutOptions): Promise<Rollout> {
     const parsed = RolloutOptionsSchema.safeParse(options);
     if (!parsed.success) return Promise.reject(optionsError(`${this.kind === 'denoiser' ? 'Denoiser' : 'Surrogate'}.rollout`, parsed.error));
-    const o = { window: this.config.window, ...parsed.data };
+    const { ignoreSizeLimits, ...o } = { window: this.config.window, ...parsed.data };
+    // (B, K, length, C, *space) float32 states, plus about as much again in windows and sampler buffers.
+    const [B = 1, , ...state] = context.shape;
+    try {
+      guardMemory(`rollout of ${B} × ${o.members} members × ${o.length} states`, 2 * 4 * B * o.members * o.length * state.reduce((a, b) => a * b, 1), { ignoreSizeLimits });
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.run(async () => {
       const { states, seconds, evaluations } = await this.model.rollout(asNative(context), optionalNative(label), o);
       return { states, seconds, evaluations, windows: windowCount(o) };

@@ -124,6 +124,8 @@ export const RolloutOptionsSchema = SamplerOptionsSchema.extend({
   /** Ensemble members K. */
   members: positiveInteger().default(1),
   seed: nonNegativeInteger().default(0),
+  /** Skip the up-front memory estimate (lib/util/size-guard.ts). */
+  ignoreSizeLimits: z.boolean().optional(),
 }).strict();
 export type RolloutOptions = z.input<typeof RolloutOptionsSchema>;
 

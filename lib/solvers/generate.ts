@@ -4,9 +4,12 @@
 // always complete. Resuming keeps such files after checking them (format, and the generator settings
 // recorded in their attributes), and redoes only the missing ones. Trajectory i of a parameter set
 // always comes from the same seeded draw, so output is deterministic for a seed.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { makeDirectory } from '../util/fs-errors.js';
 import { dirname, join } from 'node:path';
-import { WellWriter, type WellWriterSpec } from '../data/well-writer.js';
+import { WellWriter, verifyWellOutput, type WellWriterSpec } from '../data/well-writer.js';
+import { commitHdf5, writeFailure } from '../util/atomic-output.js';
+import { formatBytes, guardDisk, guardMemory, type SizeLimitOptions } from '../util/size-guard.js';
 import { checkWellFormat } from '../data/format-check.js';
 import { attr, openH5 } from '../data/h5.js';
 import { Rng } from '../data/rng.js';
@@ -33,7 +36,7 @@ export interface GenerateResult {
   kept: string[];
 }
 
-interface CommonOptions {
+interface CommonOptions extends SizeLimitOptions {
   /** Where `datasets/` goes. */
   root: string;
   /** Trajectories per parameter set (per file over the three splits); default 10. */
@@ -99,6 +102,11 @@ function splitJobs(directory: string, fileName: string, n: number, attributes: R
 async function reasonToRedo(job: FileJob, n: number): Promise<string | undefined> {
   const problems = await checkWellFormat(job.path);
   if (problems.length) return `not a valid Well file (${problems[0]})`;
+  try {
+    await verifyWellOutput(job.path, { nTrajectories: n });
+  } catch (err) {
+    return `cannot be verified (${(err as Error).message})`;
+  }
   const file = await openH5(job.path, 'r');
   try {
     if (Number(attr(file, 'n_trajectories')) !== n) return `holds ${attr(file, 'n_trajectories')} trajectories, expected ${n}`;
@@ -120,8 +128,15 @@ async function runJobs(
   simulate: (job: FileJob, first: number, count: number, onState: () => void) => Promise<Float32Array[]>,
   batch: number,
   onProgress: CommonOptions['onProgress'],
+  limits: SizeLimitOptions & { root: string; stateBytes: number },
 ): Promise<{ written: string[]; kept: string[] }> {
   const total = jobs.reduce((s, j) => s + j.count * statesPerTrajectory, 0);
+  // Before any work: the files still to write must fit on the disk, one batch (float32 output plus the
+  // solver's float64 state and work arrays, ~3× the output) in memory.
+  const missing = jobs.filter((j) => !existsSync(j.path)).reduce((s, j) => s + j.count, 0);
+  const shape = `× ${statesPerTrajectory} states × ${formatBytes(limits.stateBytes)} per state`;
+  guardDisk(`generate: ${missing} trajectories ${shape}`, limits.root, missing * statesPerTrajectory * limits.stateBytes, limits);
+  guardMemory(`generate: a batch of ${Math.min(batch, Math.max(...jobs.map((j) => j.count)))} trajectories ${shape}`, 3 * Math.min(batch, Math.max(...jobs.map((j) => j.count))) * statesPerTrajectory * limits.stateBytes, limits);
   let done = 0;
   const written: string[] = [];
   const kept: string[] = [];
@@ -137,7 +152,7 @@ async function runJobs(
       // A complete file made with other settings is the user's data: refuse rather than overwrite it.
       throw new Error(`${job.path} already exists and ${reason}; remove it or choose another --root`);
     }
-    mkdirSync(dirname(job.path), { recursive: true });
+    makeDirectory(dirname(job.path));
     const partial = `${job.path}.partial`;
     rmSync(partial, { force: true });
     const writer = await WellWriter.create(partial, spec(job));
@@ -161,14 +176,16 @@ async function runJobs(
         // already closed
       }
       rmSync(partial, { force: true });
-      throw new Error(`${job.path} (trajectories numbered within its parameter set): ${(err as Error).message}`, { cause: err });
+      const failure = writeFailure(err, job.path);
+      if ((failure as NodeJS.ErrnoException).code) throw failure; // disk full, read-only: the cause and the path say it all
+      throw new Error(`${job.path} (trajectories numbered within its parameter set): ${failure.message}`, { cause: err });
     }
-    const problems = await checkWellFormat(partial);
-    if (problems.length) {
-      rmSync(partial, { force: true });
-      throw new Error(`internal error: ${job.path} fails The Well's format check: ${problems.join('; ')}`);
-    }
-    renameSync(partial, job.path);
+    // Flushed, size-checked and re-read before it gets its final name (a full disk must not leave a "finished" file).
+    await commitHdf5(partial, job.path, async (path) => {
+      const problems = await checkWellFormat(path);
+      if (problems.length) throw new Error(`internal error: ${job.path} fails The Well's format check: ${problems.join('; ')}`);
+      await verifyWellOutput(path, spec(job));
+    });
     written.push(job.path);
     onProgress?.({ file: job.path, split: job.split, done, total, status: 'written' });
   }
@@ -231,6 +248,7 @@ export async function generateEuler(o: GenerateEulerOptions): Promise<GenerateRe
     },
     batch,
     o.onProgress,
+    { ...o, stateBytes: 4 * 5 * N * N }, // energy, density, pressure, momentum_x, momentum_y
   );
   return { dataset, directory, ...r };
 }
@@ -293,6 +311,7 @@ export async function generateRayleighBenard(o: GenerateRayleighBenardOptions): 
     },
     batch,
     o.onProgress,
+    { ...o, stateBytes: 4 * 4 * nx! * ny! }, // buoyancy, pressure, velocity_x, velocity_y
   );
   return { dataset, directory, ...r };
 }

@@ -7,6 +7,7 @@ import { lazyShuffle, type LazyShuffleOptions } from '../data/lazy-shuffle.js';
 import { Rng } from '../data/rng.js';
 import { buildBatch, type WindowDataset } from '../data/source.js';
 import type { Batch } from '../data/types.js';
+import { checkFiniteBatch } from '../util/finite-check.js';
 
 export interface PlanOptions {
   /** The global batch: samples per optimizer step over all ranks. */
@@ -73,6 +74,7 @@ export class BatchStream {
   next(): Batch {
     const { indices, seeds } = this.plan.next().value as { indices: number[]; seeds: string[] };
     const batch = buildBatch(this.dataset, indices, seeds.map((s) => new Rng(s)));
+    checkFiniteBatch(batch, indices);
     if (this.squeezeTime) squeeze(batch);
     return batch;
   }

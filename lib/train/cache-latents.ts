@@ -4,11 +4,12 @@
 // distinct random augmentations per trajectory (the reference: 4), re-drawn until they differ.
 // Trajectories are encoded in chunks of `batch` states to bound memory; each file is written under a
 // temporary name and renamed when complete.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { makeDirectory } from '../util/fs-errors.js';
 import { basename, join, resolve } from 'node:path';
 
 import { WellDataset } from '../data/dataset.js';
-import { configHash, LatentCacheWriter } from '../data/latent-cache.js';
+import { configHash, LatentCacheWriter, verifyLatentCacheFile } from '../data/latent-cache.js';
 import { Rng } from '../data/rng.js';
 import { WellFile } from '../data/well-file.js';
 import { Autoencoder } from '../models/autoencoder.js';
@@ -18,8 +19,10 @@ import { findCheckpoint } from './checkpoint.js';
 import { readRunConfig } from './config.js';
 import { joinProcessGroup } from '../launch/process-group.js';
 import { ownsItem } from '../launch/run-group.js';
+import { commitHdf5, removeOrphanTemporaries, temporaryName, writingTemporary } from '../util/atomic-output.js';
+import { guardDisk, type SizeLimitOptions } from '../util/size-guard.js';
 
-export interface CacheLatentsOptions {
+export interface CacheLatentsOptions extends SizeLimitOptions {
   split: 'train' | 'valid' | 'test';
   /** Augmented copies per trajectory (default 4 for train, 1 otherwise; > 1 only with augmentations). */
   repeat?: number;
@@ -96,6 +99,13 @@ export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Prom
 
   const written: string[] = [];
   const total = dataset.length * repeat;
+  // Before encoding anything: every trajectory's float32 latents (T states) must fit on the disk.
+  try {
+    guardDisk(`cache-latents: ${total} trajectories × ${T} states × [${latentShape}] latents`, outRoot, 4 * total * T * latentShape.reduce((a, b) => a * b, 1), o);
+  } catch (err) {
+    dataset.close();
+    throw err;
+  }
   const threadsBefore = config.train.threads ? getNumThreads() : 0;
   if (config.train.threads) setNumThreads(config.train.threads);
   let done = 0;
@@ -104,49 +114,56 @@ export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Prom
   try {
     for (const [file, { physics, indices }] of byFile) {
       const outDir = join(outRoot, physics, o.split);
-      mkdirSync(outDir, { recursive: true });
+      makeDirectory(outDir);
       const target = join(outDir, basename(file));
       if (!ownsItem(group, fileNumber++)) {
         written.push(target);  // written by another rank; there when the barrier below has passed
         continue;
       }
-      const tmp = `${target}.tmp-${process.pid}`;
-      const writer = await LatentCacheWriter.create(tmp, {
-        n: indices.length * repeat,
-        steps: T,
-        latentShape,
-        labelDim,
-        aeHash,
-        compressionRate,
-        datasetConfigHash: configHash(datasetConfig),
-        datasetConfig,
-        source: file,
-        repeat,
-      });
-      try {
-        let k = 0;
-        for (const index of indices) {
-          const drawn: Float32Array[] = [];
-          for (let r = 0; r < repeat; r++) {
-            let item = dataset.item(index, new Rng(`${seed}:cache:${index}:${r}`));
-            // Distinct augmentations: re-draw while this one equals an earlier draw (bounded).
-            for (let attempt = 1; augment && attempt < 32 && drawn.some((d) => equal(d, item.state.data)); attempt++) {
-              item = dataset.item(index, new Rng(`${seed}:cache:${index}:${r}:${attempt}`));
+      const tmp = temporaryName(target);
+      removeOrphanTemporaries(outDir);
+      const n = indices.length * repeat;
+      await writingTemporary(tmp, target, async () => {
+        const writer = await LatentCacheWriter.create(tmp, {
+          n,
+          steps: T,
+          latentShape,
+          labelDim,
+          aeHash,
+          compressionRate,
+          datasetConfigHash: configHash(datasetConfig),
+          datasetConfig,
+          source: file,
+          repeat,
+        });
+        try {
+          let k = 0;
+          for (const index of indices) {
+            const drawn: Float32Array[] = [];
+            for (let r = 0; r < repeat; r++) {
+              let item = dataset.item(index, new Rng(`${seed}:cache:${index}:${r}`));
+              // Distinct augmentations: re-draw while this one equals an earlier draw (bounded).
+              for (let attempt = 1; augment && attempt < 32 && drawn.some((d) => equal(d, item.state.data)); attempt++) {
+                item = dataset.item(index, new Rng(`${seed}:cache:${index}:${r}:${attempt}`));
+              }
+              if (augment) drawn.push(item.state.data);
+              const latent = await encodeStates(ae, item.state, batch);
+              writer.write(k++, latent, item.label.data);
+              done++;
+              o.onProgress?.({ file: target, done, total });
             }
-            if (augment) drawn.push(item.state.data);
-            const latent = await encodeStates(ae, item.state, batch);
-            writer.write(k++, latent, item.label.data);
-            done++;
-            o.onProgress?.({ file: target, done, total });
           }
+        } catch (err) {
+          try {
+            writer.close();
+          } catch {
+            // the first error is the one to report
+          }
+          throw err;
         }
-      } catch (err) {
-        writer.close();
-        rmSync(tmp, { force: true });
-        throw err;
-      }
-      writer.close();
-      renameSync(tmp, target);
+        writer.close(); // flushes: a full disk shows up here at the latest
+      });
+      await commitHdf5(tmp, target, (path) => verifyLatentCacheFile(path, [n, T, ...latentShape]));
       written.push(target);
     }
   } finally {

@@ -13,6 +13,7 @@ import { AutoencoderConfigSchema, type AutoencoderConfig } from '../models/autoe
 import { ViTConfigSchema, type ViTConfig } from '../models/vit-config.js';
 import { OptimSchema } from '../models/schemas.js';
 import { readConfigFile } from '../util/config-file.js';
+import { deviceProblem } from '../util/device-check.js';
 
 export { OPTIMIZERS, OptimSchema, SCHEDULERS } from '../models/schemas.js';
 
@@ -25,7 +26,13 @@ export const TrainSchema = z
     /** Micro-batches per step (gradient accumulation); batch_size must be a multiple. */
     accumulate: z.number().int().positive().default(1),
     seed: z.number().int().min(0).default(0),
-    device: z.string().default('cpu'),
+    device: z
+      .string()
+      .default('cpu')
+      .superRefine((device, ctx) => {
+        const problem = deviceProblem(device);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      }),
     precision: z.enum(['float32', 'bfloat16']).default('float32'),
     /** Checkpoint `state` every this many epochs (and always at the end and on Ctrl-C). */
     checkpoint_every: z.number().int().positive().default(1),

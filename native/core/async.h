@@ -7,64 +7,59 @@
 #include <vector>
 
 #include "core/compute_thread.h"
+#include "core/env_calls.h"
 #include "core/errors.h"
 
 namespace latent {
 
+// The compute side of one call: C++ only, shared by the job (compute thread) and its settle (JS thread).
 template <typename Result>
-struct AsyncCall {
-  explicit AsyncCall(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise::Deferred deferred;
-  std::string context;
+struct AsyncOutcome {
   std::function<Result()> work;
-  std::function<Napi::Value(Napi::Env, Result&)> convert;
-  std::vector<Napi::ObjectReference> keepAlive;  // arguments stay alive until the work is done
-  Napi::ThreadSafeFunction done;                 // keeps the event loop alive while the work runs
   Result result{};
   std::string error;
   bool failed = false;
 };
 
 // Queues `work` on the compute thread; `convert` runs back on the JS thread to build the resolved value.
+// The JavaScript side (Promise, kept-alive arguments, convert) never leaves the JS thread; if the
+// environment (e.g. a terminated worker) goes away first, it is dropped there and the result is discarded.
 template <typename Result>
 Napi::Promise RunAsync(Napi::Env env, std::string context, std::function<Result()> work,
                        std::function<Napi::Value(Napi::Env, Result&)> convert,
                        const std::vector<Napi::Value>& keepAlive = {}) {
-  auto* call = new AsyncCall<Result>(env);
-  call->context = std::move(context);
-  call->work = std::move(work);
-  call->convert = std::move(convert);
+  auto deferred = std::make_shared<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
+  auto outcome = std::make_shared<AsyncOutcome<Result>>();
+  outcome->work = std::move(work);
+  auto kept = std::make_shared<std::vector<Napi::ObjectReference>>();  // arguments stay alive until settled
   for (const auto& value : keepAlive)
-    if (value.IsObject()) call->keepAlive.push_back(Napi::Persistent(value.As<Napi::Object>()));
-  call->done = Napi::ThreadSafeFunction::New(env, Napi::Function(), "latent-emulator", 0, 1);
-  auto promise = call->deferred.Promise();
-  PostCompute([call]() {
-    try {
-      call->result = call->work();
-    } catch (const std::exception& e) {
-      call->failed = true;
-      call->error = WithContext(call->context, e);
-    } catch (...) {
-      call->failed = true;
-      call->error = call->context + ": unknown native error";
-    }
-    auto settle = [](Napi::Env env, Napi::Function, AsyncCall<Result>* c) {
-      std::unique_ptr<AsyncCall<Result>> owned(c);
-      if (env == nullptr) return;  // the environment is shutting down
-      Napi::HandleScope scope(env);
-      try {
-        if (c->failed) c->deferred.Reject(Napi::Error::New(env, c->error).Value());
-        else c->deferred.Resolve(c->convert(env, c->result));
-      } catch (const Napi::Error& e) {
-        c->deferred.Reject(e.Value());
-      } catch (const std::exception& e) {
-        c->deferred.Reject(Napi::Error::New(env, WithContext(c->context, e)).Value());
-      }
-    };
-    Napi::ThreadSafeFunction done = call->done;
-    if (done.BlockingCall(call, settle) != napi_ok) delete call;  // environment gone: nothing to settle
-    done.Release();
-  });
+    if (value.IsObject()) kept->push_back(Napi::Persistent(value.As<Napi::Object>()));
+  auto promise = deferred->Promise();
+  SubmitCall(
+      env,
+      [outcome, context]() {
+        try {
+          outcome->result = outcome->work();
+        } catch (const std::exception& e) {
+          outcome->failed = true;
+          outcome->error = WithContext(context, e);
+        } catch (...) {
+          outcome->failed = true;
+          outcome->error = context + ": unknown native error";
+        }
+        outcome->work = nullptr;  // captured inputs are released on the compute thread
+      },
+      [deferred, outcome, kept, context, convert = std::move(convert)](Napi::Env env) {
+        Napi::HandleScope scope(env);
+        try {
+          if (outcome->failed) deferred->Reject(Napi::Error::New(env, outcome->error).Value());
+          else deferred->Resolve(convert(env, outcome->result));
+        } catch (const Napi::Error& e) {
+          deferred->Reject(e.Value());
+        } catch (const std::exception& e) {
+          deferred->Reject(Napi::Error::New(env, WithContext(context, e)).Value());
+        }
+      });
   return promise;
 }
 

@@ -3,6 +3,8 @@
 
 #include <malloc.h>
 
+#include "core/cpu_allocator.h"
+
 #include <mutex>
 
 namespace latent {
@@ -17,6 +19,8 @@ void InitProcess() {
     // libtorch's CPU conv dispatch probes NNPACK and, on CPUs it does not support, logs "Could not
     // initialize NNPACK" on every call (slowing convolutions down); oneDNN serves them anyway.
     at::globalContext().setUserEnabledNNPACK(false);
+    // Large tensor buffers are reused instead of bouncing between threads' malloc arenas (see cpu_allocator.h).
+    InstallCpuCachingAllocator();
   });
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/async.h"
+#include "core/openmp_threads.h"
 #include "core/tensor_bridge.h"
 #include "js/args.h"
 #include "js/bindings.h"
@@ -16,14 +17,12 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
     double n = NumberArg(info, 0, "threads");
     if (n < 1 || n != static_cast<int>(n)) throw std::invalid_argument("threads must be a positive integer, got " + std::to_string(n));
     int threads = static_cast<int>(n);
-    at::set_num_threads(threads);
-    // OpenMP's thread count is per calling thread: the compute thread needs it too.
-    RunOnComputeThread([threads]() { at::set_num_threads(threads); });
+    SetComputeThreadCount(threads);  // the compute thread's; the JS thread stays at one (core/openmp_threads.h)
     return info.Env().Undefined();
   });
 }
 
-Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ComputeThreadCount()); }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), "manualSeed", [&]() -> Napi::Value {
@@ -43,7 +42,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("cudaDeviceCount", Napi::Number::New(env, static_cast<double>(torch::cuda::device_count())));
   out.Set("mklAvailable", Napi::Boolean::New(env, at::hasMKL()));
   out.Set("mkldnnAvailable", Napi::Boolean::New(env, at::hasMKLDNN()));
-  out.Set("numThreads", Napi::Number::New(env, at::get_num_threads()));
+  out.Set("numThreads", Napi::Number::New(env, ComputeThreadCount()));
   out.Set("numInteropThreads", Napi::Number::New(env, at::get_num_interop_threads()));
   out.Set("parallelInfo", at::get_parallel_info());
   out.Set("buildConfig", at::show_config());

@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import { cacheLatents } from '../../train/cache-latents.js';
 
 interface Flags {
+  ignoreSizeLimits?: boolean;
   split: string;
   repeat?: string;
   batch: string;
@@ -27,6 +28,7 @@ export function register(program: Command): void {
     .option('--root <dir>', "data directory (default: the run's dataset.root)")
     .option('--out <dir>', 'cache directory (default <run>/cache)')
     .option('--device <device>', 'device (default: the run\'s)')
+    .option('--ignore-size-limits', 'run even when the memory/disk estimate exceeds what is free')
     .action(async (run: string, f: Flags) => {
       if (!['train', 'valid', 'test'].includes(f.split)) throw new Error(`--split must be train, valid or test, got '${f.split}'`);
       if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
@@ -41,6 +43,7 @@ export function register(program: Command): void {
           root: f.root,
           out: f.out,
           device: f.device,
+          ignoreSizeLimits: f.ignoreSizeLimits,
           onProgress: (p) => {
             if (!bar) return;
             if (!started) bar.start(p.total, 0);

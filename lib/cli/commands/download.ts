@@ -14,7 +14,8 @@ export function register(program: Command): void {
     .option('--first-only', 'only the first file of each split')
     .option('--base-url <url>', `file server (default: $${WELL_URL_ENV} or ${DEFAULT_WELL_URL})`)
     .option('--parallel <n>', 'files at once', '4')
-    .action(async (dataset: string, o: { root: string; split?: string; firstOnly?: boolean; baseUrl?: string; parallel: string }) => {
+    .option('--stall-seconds <s>', 'abandon a request after this many seconds without data (it is retried)', '60')
+    .action(async (dataset: string, o: { root: string; split?: string; firstOnly?: boolean; baseUrl?: string; parallel: string; stallSeconds: string }) => {
       const tty = process.stderr.isTTY;
       const bars = tty ? new cliProgress.MultiBar({ format: '{bar} {percentage}% {value}/{total} B {file}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
       const active = new Map<string, cliProgress.SingleBar>();
@@ -24,6 +25,7 @@ export function register(program: Command): void {
         firstOnly: o.firstOnly,
         baseUrl: o.baseUrl,
         parallel: Number(o.parallel),
+        stallSeconds: Number(o.stallSeconds),
         onStart: (file, total) => {
           if (bars) active.set(file, bars.create(total, 0, { file: file.split('/').pop() }));
         },

@@ -22,6 +22,7 @@ interface Flags {
   weights: string;
   decodeBatch?: string;
   device?: string;
+  ignoreSizeLimits?: boolean;
 }
 
 const integer = (name: string, v: string) => parseInteger(name, v, 1);
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--weights <which>', 'state (last checkpoint) | best', 'state')
     .option('--decode-batch <n>', 'states per decoder call (default: from free memory)')
     .option('--device <device>', "device (default: the run's)")
+    .option('--ignore-size-limits', 'run even when the memory/disk estimate exceeds what is free')
     .action(async (run: string, f: Flags) => {
       if (!(SAMPLERS as readonly string[]).includes(f.sampler)) throw new Error(`unknown sampler '${f.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
       if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
@@ -62,6 +64,7 @@ export function register(program: Command): void {
             weights: f.weights as 'state' | 'best',
             decodeBatch: f.decodeBatch === undefined ? undefined : integer('decode-batch', f.decodeBatch),
             device: f.device,
+            ignoreSizeLimits: f.ignoreSizeLimits,
             signal,
             warn: (line) => process.stderr.write(`warning: ${line}\n`),
             onProgress: (p) => {

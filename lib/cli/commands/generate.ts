@@ -8,6 +8,7 @@ import { generateEuler, generateRayleighBenard, type GenerateProgress, type Gene
 import type { EulerBoundary } from '../../solvers/catalog.js';
 
 interface GenerateFlags {
+  ignoreSizeLimits?: boolean;
   root: string;
   bc?: string;
   resolution?: string;
@@ -72,6 +73,7 @@ export function register(program: Command): void {
     .option('--batch <b>', 'trajectories simulated together', '8')
     .option('--cfl <c>', 'Courant number (euler: (0, 1), default 0.4; rayleigh_benard: (0, 1], default 0.5)')
     .option('--device <device>', 'cpu or cuda[:i]', 'cpu')
+    .option('--ignore-size-limits', 'run even when the memory/disk estimate exceeds what is free')
     .action(async (system: string, f: GenerateFlags) => {
       const common = {
         root: f.root,
@@ -81,6 +83,7 @@ export function register(program: Command): void {
         steps: integer('steps', f.steps),
         cfl: f.cfl === undefined ? undefined : Number(f.cfl),
         device: f.device,
+        ignoreSizeLimits: f.ignoreSizeLimits,
       };
       const bar = progress();
       try {
