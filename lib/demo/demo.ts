@@ -6,8 +6,9 @@
 //   4. train      a latent diffusion emulator and a latent neural solver                       <out>/runs/{diffusion,surrogate}
 //   5. eval       both, with the reference's protocol (AB3, 16 steps), against the truth       <run>/eval/…
 //   6. report     one HTML file comparing them                                                 <out>/report.html
-// The cpu sizes take about 10 minutes on a 2-core CPU (under 20 with a fresh clone's set-up: npm ci, libtorch, the
-// native build); with a CUDA device the same command scales them up.
+// The sizes are data, configs/demo/<size>.yaml (see sizes.ts): `cpu` is sized for about 13 minutes on 2 quiet cores
+// (under 20 with a fresh clone's set-up: npm ci, libtorch, the native build), `long` for under an hour; with a CUDA
+// device `auto` picks `gpu`.
 // Rerunning the command resumes: finished runs and evaluations are kept.
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
