@@ -6,8 +6,9 @@
 //   4. train      a latent diffusion emulator and a latent neural solver                       <out>/runs/{diffusion,surrogate}
 //   5. eval       both, with the reference's protocol (AB3, 16 steps), against the truth       <run>/eval/…
 //   6. report     one HTML file comparing them                                                 <out>/report.html
-// The cpu sizes take about 10 minutes on a 2-core CPU (under 20 with a fresh clone's set-up: npm ci, libtorch, the
-// native build); with a CUDA device the same command scales them up.
+// The sizes are data, configs/demo/<size>.yaml (see sizes.ts): `cpu` is sized for about 13 minutes on 2 quiet cores
+// (under 20 with a fresh clone's set-up: npm ci, libtorch, the native build), `long` for under an hour; with a CUDA
+// device `auto` picks `gpu`.
 // Rerunning the command resumes: finished runs and evaluations are kept.
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -22,54 +23,15 @@ import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { composeConfig, resolveAeConfig, resolveEmulatorConfig, type AeRunConfig, type EmulatorRunConfig, type EmulatorRunKind } from '../train/config.js';
 import { trainAutoencoder } from '../train/train-ae.js';
 import { trainEmulator } from '../train/train-emulator.js';
+import { demoSizes, type DemoSizeName, type DemoSizes } from './sizes.js';
 
-/** Everything the demo's size depends on. */
-export interface DemoSizes {
-  resolution: number;
-  /** Trajectories per heat-capacity ratio (split 0.8 / 0.1 / 0.1). */
-  trajectories: number;
-  gamma: number[];
-  /** Stored states per trajectory (every 0.015). */
-  steps: number;
-  /** Steps between emulated states (trajectory.stride). */
-  stride: number;
-  ae: { preset: string; steps: number; batch: number; overrides: string[] };
-  emulator: { preset: string; steps: number; batch: number; overrides: string[] };
-  /** Augmented copies per training trajectory in the latent cache. */
-  repeat: number;
-  eval: { trajectories: number; samples: number; steps: number };
-  precision: 'float32' | 'bfloat16';
-}
-
-/** The built-in sizes: 'cpu' fits two cores in well under 20 minutes, 'gpu' is larger, 'tiny' is for tests. */
-export function demoSizes(kind: 'cpu' | 'gpu' | 'tiny'): DemoSizes {
-  if (kind === 'tiny')
-    return {
-      resolution: 16, trajectories: 5, gamma: [1.4], steps: 9, stride: 1, repeat: 1, precision: 'float32',
-      ae: { preset: 'dcae_f8c16_cpu', steps: 4, batch: 4, overrides: ['ae.hid_channels=[8, 16]', 'ae.hid_blocks=[1, 1]', 'ae.lat_channels=4'] },
-      emulator: { preset: 'vit_tiny_cpu', steps: 4, batch: 4, overrides: ['hid_channels=32', 'hid_blocks=1', 'attention_heads=2', 'emb_features=16'] },
-      eval: { trajectories: 1, samples: 2, steps: 2 },
-    };
-  if (kind === 'gpu')
-    return {
-      resolution: 128, trajectories: 40, gamma: [1.3, 1.4, 1.597, 1.76], steps: 101, stride: 4, repeat: 4, precision: 'bfloat16',
-      ae: { preset: 'dcae_f16c32_cpu', steps: 4000, batch: 32, overrides: [] },
-      emulator: { preset: 'vit_small', steps: 4000, batch: 64, overrides: [] },
-      eval: { trajectories: 16, samples: 16, steps: 16 },
-    };
-  return {
-    resolution: 64, trajectories: 16, gamma: [1.4, 1.597, 1.76], steps: 41, stride: 2, repeat: 2, precision: 'bfloat16',
-    ae: { preset: 'dcae_f8c16_cpu', steps: 360, batch: 16, overrides: [] },
-    emulator: { preset: 'vit_tiny_cpu', steps: 420, batch: 16, overrides: ['hid_channels=128', 'attention_heads=2', 'emb_features=64'] },
-    eval: { trajectories: 6, samples: 8, steps: 16 },
-  };
-}
+export { demoSizes, type DemoSizes } from './sizes.js';
 
 export interface DemoOptions {
   /** Output folder (data, runs, report). */
   out: string;
-  /** 'auto' (default): 'gpu' when a CUDA device is usable, else 'cpu'. */
-  size?: 'auto' | 'cpu' | 'gpu' | 'tiny';
+  /** 'auto' (default): 'gpu' when a CUDA device is usable, else 'cpu'; or a preset of configs/demo/. */
+  size?: 'auto' | DemoSizeName;
   /** Replaces parts of the chosen sizes. */
   sizes?: Partial<DemoSizes>;
   seed?: number;
@@ -102,7 +64,7 @@ const quote = (path: string) => JSON.stringify(path);
 
 /** What the demo sets in every training run: `steps` in 4 epochs (so progress is printed), a short cosine
  *  schedule with 5 % warm-up, a small fixed validation set. */
-function runOverrides(runsRoot: string, size: { steps: number; batch: number }, precision: string, device: string, seed: number): string[] {
+function runOverrides(runsRoot: string, size: DemoSizes['ae'], precision: string, device: string, seed: number): string[] {
   const epochs = 4;
   return [
     `runs_dir=${quote(runsRoot)}`,
@@ -112,7 +74,7 @@ function runOverrides(runsRoot: string, size: { steps: number; batch: number }, 
     `train.precision=${precision}`,
     `train.device=${device}`,
     `train.seed=${seed}`,
-    'optim.learning_rate=1e-3',
+    `optim.learning_rate=${size.learning_rate}`,
     `optim.warmup=${Math.max(1, Math.floor(size.steps / 20))}`,
     'valid.epoch_size=16',
     `valid.batch_size=${Math.min(16, size.batch)}`,
@@ -125,7 +87,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
   const cuda = doctor().cudaAvailable;
-  const device = cuda && options.size !== 'cpu' && options.size !== 'tiny' ? 'cuda' : 'cpu';
+  // The CPU recipes (tiny, cpu, long) stay on the CPU, so that their numbers are the ones in the README.
+  const device = cuda && (options.size === undefined || options.size === 'auto' || options.size === 'gpu') ? 'cuda' : 'cpu';
   const kind = options.size === undefined || options.size === 'auto' ? (device === 'cuda' ? 'gpu' : 'cpu') : options.size;
   const sizes: DemoSizes = { ...demoSizes(kind), ...options.sizes };
   const seed = options.seed ?? 0;

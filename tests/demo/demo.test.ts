@@ -1,9 +1,10 @@
 // The demo end to end at tiny sizes: every stage runs through the real runs and commands, the report and the
 // summary table come out, the numbers in the table are the evaluations', and a second call resumes.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { demoConfigs, demoSizes, formatSummary, runDemo } from '../../lib/demo/demo.js';
+import { demoSizePresets } from '../../lib/demo/sizes.js';
 import { autoencoderConfig, downsampling } from '../../lib/models/autoencoder-config.js';
 import { setNumThreads } from '../../lib/runtime.js';
 import { chromiumTest, launchChromium, openReport } from '../report/chromium.js';
@@ -63,7 +64,7 @@ chromiumTest('tests/demo/demo.test.ts')('the demo report (real evaluation output
   }
 }, 30_000);
 
-test.each(['cpu', 'gpu', 'tiny'] as const)('demo sizes %s: the three run configurations resolve and fit the data', (size) => {
+test.each(['cpu', 'long', 'gpu', 'tiny'] as const)('demo sizes %s: the three run configurations resolve and fit the data', (size) => {
   const sizes = demoSizes(size);
   const c = demoConfigs('/tmp/demo', sizes, size === 'gpu' ? 'cuda' : 'cpu', 0);
   expect(c.ae.dataset.name).toBe('euler_open');
@@ -80,4 +81,23 @@ test.each(['cpu', 'gpu', 'tiny'] as const)('demo sizes %s: the three run configu
     expect((sizes.resolution / r) % patch[1]!).toBe(0);
     expect(e.train.device).toBe(size === 'gpu' ? 'cuda' : 'cpu');
   }
+});
+
+test('demo sizes are data: configs/demo holds the presets, and a bad file names the key', () => {
+  expect(demoSizePresets()).toEqual(['cpu', 'gpu', 'long', 'tiny']);
+  // The emulator settings reach the run configurations: steps, batch, learning rate, model overrides.
+  const cpu = demoSizes('cpu');
+  const c = demoConfigs('/tmp/demo', cpu, 'cpu', 0);
+  expect(c.diffusion.train.epochs * c.diffusion.train.epoch_size).toBeGreaterThanOrEqual(cpu.emulator.steps);
+  expect(c.diffusion.train.batch_size).toBe(cpu.emulator.batch);
+  expect(c.diffusion.optim.learning_rate).toBe(cpu.emulator.learning_rate);
+  for (const o of cpu.emulator.overrides) {
+    const [key, value] = o.split('=') as [string, string];
+    expect(JSON.stringify((c.diffusion.model as Record<string, unknown>)[key])).toBe(JSON.stringify(JSON.parse(value)));
+  }
+  const file = join(root, 'bad-demo.yaml');
+  writeFileSync(file, 'resolution: 64\ntrajectories: 4\ngamma: [1.4]\nsteps: 41\nstride: 2\nrepeat: 1\nprecision: bfloat16\n' +
+    "ae: { preset: dcae_f8c16_cpu, steps: 10, batch: 4 }\nemulator: { preset: vit_tiny_cpu, step: 10, batch: 4 }\neval: { trajectories: 1, samples: 2, steps: 2 }\n");
+  expect(() => demoSizes(file)).toThrow(/bad-demo\.yaml: .*emulator.*(step|steps)/);
+  expect(() => demoSizes('huge')).toThrow(/demo preset.*huge.*cpu/);
 });
