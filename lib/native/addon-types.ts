@@ -164,6 +164,10 @@ export interface NativeEmulator {
   loss(state: NativeTensor, label: NativeTensor | undefined, seed?: number): Promise<number>;
   trainStep(state: NativeTensor, label: NativeTensor | undefined, learningRate: number): Promise<TrainStepResult>;
   rollout(context: NativeTensor, label: NativeTensor | undefined, options: NativeRolloutOptions): Promise<{ states: NativeTensor; seconds: number; evaluations: number }>;
+  /** One preconditioned denoiser evaluation (diffusion only); x, context (B, L, C, *S), mask (B, L), alpha and sigma (B). */
+  denoise(x: NativeTensor, label: NativeTensor | undefined, mask: NativeTensor | undefined, context: NativeTensor | undefined, alpha: NativeTensor, sigma: NativeTensor): Promise<NativeDenoised>;
+  /** A sampler run from the given x_1 (diffusion only), conditioned on context[mask] when context is given. */
+  sampleFrom(x1: NativeTensor, label: NativeTensor | undefined, mask: NativeTensor | undefined, context: NativeTensor | undefined, options: Omit<NativeRolloutOptions, 'length'>): Promise<NativeTensor>;
   configureOptimizer(options: NativeEmulatorOptimizerOptions): void;
   setTraining(training: boolean): void;
   readonly training: boolean;
@@ -182,6 +186,16 @@ export interface NativeEmulator {
   readonly device: string;
   setAutocast(dtype: 'bfloat16' | 'float32'): void;
   gradCheck(state: NativeTensor, label: NativeTensor | undefined, eps: number, seed: number): Promise<{ analytic: number; numeric: number }>;
+}
+
+export interface NativeDenoised {
+  /** E[x | x_t], (B, L, C, *S). */
+  mean: NativeTensor;
+  /** EDM preconditioning, each (B) float64. */
+  c_skip: NativeTensor;
+  c_out: NativeTensor;
+  c_in: NativeTensor;
+  c_noise: NativeTensor;
 }
 
 export interface NativeGaussianSampleOptions extends Omit<NativeRolloutOptions, 'length'> {

@@ -21,6 +21,7 @@
 #include "models/surrogate.h"
 #include "optim/checkpoint.h"
 #include "optim/train_step.h"
+#include "sample/open_denoiser.h"
 #include "sample/rollout.h"
 #include "sample/samplers.h"
 
@@ -157,6 +158,8 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
                                         {InstanceMethod<&JsEmulator::Loss>("loss"),
                                          InstanceMethod<&JsEmulator::TrainStep>("trainStep"),
                                          InstanceMethod<&JsEmulator::Rollout>("rollout"),
+                                         InstanceMethod<&JsEmulator::Denoise>("denoise"),
+                                         InstanceMethod<&JsEmulator::SampleFrom>("sampleFrom"),
                                          InstanceMethod<&JsEmulator::ConfigureOptimizer>("configureOptimizer"),
                                          InstanceMethod<&JsEmulator::SetTraining>("setTraining"),
                                          InstanceAccessor<&JsEmulator::Training>("training"),
@@ -354,6 +357,92 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
           return out;
         },
         {info[0], info[1]});
+  }
+
+  // The open denoiser (native/sample/open_denoiser.h): info = (x (B, L, C, *S), label, mask (B, L) bool or
+  // undefined, context (B, L, C, *S) or undefined, then alpha (B) and sigma (B) for denoise, options for
+  // sampleFrom). Returns model-layout results transposed back.
+  void ReadOpen(const Napi::CallbackInfo& info, const char* what, at::Tensor& x, at::Tensor& label, at::Tensor& mask, at::Tensor& context) {
+    if (!state_->diffusion()) throw std::invalid_argument(std::string(what) + " needs a diffusion denoiser, not a surrogate");
+    x = JsTensor::TensorOf(info[0], "x");
+    CheckStates(x, state_->config, "x");
+    label = CheckLabel(info[1], state_->config, x.size(0));
+    mask = info[2].IsUndefined() ? at::zeros({x.size(0), x.size(1)}, at::kBool) : JsTensor::TensorOf(info[2], "mask").to(at::kBool);
+    if (mask.sizes() != at::IntArrayRef{x.size(0), x.size(1)}) throw std::invalid_argument("mask must have shape (B, L) = " + Shape({x.size(0), x.size(1)}) + ", got " + Shape(mask.sizes()));
+    if (!info[3].IsUndefined()) {
+      context = JsTensor::TensorOf(info[3], "context");
+      if (context.sizes() != x.sizes()) throw std::invalid_argument("context must have the shape of x " + Shape(x.sizes()) + ", got " + Shape(context.sizes()));
+    }
+  }
+  static at::Tensor FromModel(const at::Tensor& y) { return y.to(at::kFloat).transpose(1, 2).contiguous().to(at::kCPU); }
+
+  Napi::Value Denoise(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    at::Tensor x, label, mask, context, alpha, sigma;
+    Guard(env, Name("denoise"), [&]() -> Napi::Value {
+      ReadOpen(info, "denoise", x, label, mask, context);
+      alpha = JsTensor::TensorOf(info[4], "alpha").to(at::kDouble).flatten().expand({x.size(0)});
+      sigma = JsTensor::TensorOf(info[5], "sigma").to(at::kDouble).flatten().expand({x.size(0)});
+      return env.Undefined();
+    });
+    StatePtr s = state_;
+    return RunAsync<DenoiseResult>(
+        env, Name("denoise"),
+        [s, x, label, mask, context, alpha, sigma]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          c10::InferenceMode inference;
+          AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
+          const bool wasTraining = s->module->is_training();
+          s->module->eval();  // as rollouts: no dropout
+          auto d = s->device;
+          DenoiseResult r = denoise(*s->denoiser, ToModel(x, d), alpha.to(d), sigma.to(d), label.defined() ? label.to(d, at::kFloat) : label, mask.to(d),
+                                    context.defined() ? ToModel(context, d) : context);
+          s->module->train(wasTraining);
+          r.mean = FromModel(r.mean);
+          for (at::Tensor* p : {&r.c_skip, &r.c_out, &r.c_in, &r.c_noise}) *p = p->to(at::kCPU);
+          return r;
+        },
+        [](Napi::Env env, DenoiseResult& r) -> Napi::Value {
+          auto out = Napi::Object::New(env);
+          out.Set("mean", JsTensor::Wrap(env, r.mean));
+          out.Set("c_skip", JsTensor::Wrap(env, r.c_skip));
+          out.Set("c_out", JsTensor::Wrap(env, r.c_out));
+          out.Set("c_in", JsTensor::Wrap(env, r.c_in));
+          out.Set("c_noise", JsTensor::Wrap(env, r.c_noise));
+          return out;
+        },
+        {info[0], info[1], info[2], info[3]});
+  }
+
+  Napi::Value SampleFrom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    at::Tensor x, label, mask, context;
+    SamplerOptions so;
+    uint64_t seed = 0;
+    Guard(env, Name("sampleFrom"), [&]() -> Napi::Value {
+      ReadOpen(info, "sampleFrom", x, label, mask, context);
+      if (info.Length() < 5 || !info[4].IsObject()) throw TypeError("options must be an object");
+      so = ReadSampler(info[4].As<Napi::Object>());
+      seed = uint64_t(Int(info[4].As<Napi::Object>(), "seed", 0));
+      return env.Undefined();
+    });
+    StatePtr s = state_;
+    return RunAsync<at::Tensor>(
+        env, Name("sampleFrom"),
+        [s, x, label, mask, context, so, seed]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          c10::InferenceMode inference;
+          AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
+          const bool wasTraining = s->module->is_training();
+          s->module->eval();
+          auto d = s->device;
+          at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+          at::Tensor out = sampleFrom(*s->denoiser, ToModel(x, d), label.defined() ? label.to(d, at::kFloat) : label, mask.to(d),
+                                      context.defined() ? ToModel(context, d) : context, so, gen);
+          s->module->train(wasTraining);
+          return FromModel(out);
+        },
+        [](Napi::Env env, at::Tensor& r) -> Napi::Value { return JsTensor::Wrap(env, r); }, {info[0], info[1], info[2], info[3]});
   }
 
   Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info) {
