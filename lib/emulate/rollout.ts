@@ -2,7 +2,7 @@
 // first conditioned on the `context` given states, each later one on the last `overlap` states of the previous
 // window (cropped to `crop`), for K ensemble `members` at once, seeded. States use the data layer's layout:
 // context (B, c, C, *space) → states (B, K, length, C, *space), context included at the start.
-import type { NativeEmulator, NativeTensor } from '../native/addon-types.js';
+import type { NativeEmulator, NativeGuidanceOptions, NativeTensor } from '../native/addon-types.js';
 
 export const SAMPLERS = ['euler', 'heun', 'ddpm', 'ddim', 'ab', 'eab', 'pc'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -34,6 +34,8 @@ export interface RolloutOptions extends SamplerOptions {
   /** Ensemble members K (default 1). */
   members?: number;
   seed?: number;
+  /** MMPS guidance by observations of the decoded states (build it with guidanceOptions, lib/emulate/guidance.ts). */
+  guidance?: NativeGuidanceOptions;
 }
 
 export interface Rollout {

@@ -129,8 +129,23 @@ export interface NativeRayleighBenard {
   coordinates(): { x: number[]; y: number[] };
 }
 
+/** MMPS guidance of a rollout (native/sample/guided_rollout.h); checked first by lib/emulate/guidance.ts. */
+export interface NativeGuidanceOptions {
+  decoder: NativeAutoencoder;
+  /** (B, T, C, *observed). */
+  observations: NativeTensor;
+  /** (*observed) or (C, *observed), nonzero where observed. */
+  observed?: NativeTensor;
+  operator: 'subsample' | 'downscale';
+  factor: number;
+  obs_noise: number;
+  solver?: 'gmres' | 'cg';
+  iterations?: number;
+}
+
 export interface NativeRolloutOptions {
   length: number;
+  guidance?: NativeGuidanceOptions;
   window?: number;
   context?: number;
   overlap?: number;
@@ -223,4 +238,12 @@ export interface NativeAddon {
   Emulator: new (configJson: string, device: string) => NativeEmulator;
   /** The samplers driven by the exact denoiser of N(mean, diag(var)) (tests). */
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
+  /** MMPS guidance with the exact denoiser of N(mean, diag(variance)) and y = A x + N(0, var_y I): samples (K, E), float64. */
+  gaussianGuidedSample(
+    mean: NativeTensor,
+    variance: NativeTensor,
+    A: NativeTensor,
+    y: NativeTensor,
+    options: { var_y?: number; solver?: 'gmres' | 'cg'; iterations?: number; sampler?: string; steps?: number; order?: number; members?: number; seed?: number; sigma_min?: number; sigma_max?: number },
+  ): Promise<NativeTensor>;
 }

@@ -12,6 +12,7 @@
 #include "io/safetensors.h"
 #include "js/args.h"
 #include "js/bindings.h"
+#include "js/guidance_binding.h"
 #include "models/autoencoder.h"
 #include "models/grad_check.h"
 #include "models/state_dict.h"
@@ -41,9 +42,14 @@ using StatePtr = std::shared_ptr<AutoencoderState>;
 
 class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
  public:
+  static Napi::FunctionReference& Constructor() {  // for DecoderOf's instanceof check
+    static Napi::FunctionReference constructor;
+    return constructor;
+  }
+  StatePtr Shared() const { return state_; }
+
   static void Register(Napi::Env env, Napi::Object exports) {
-    exports.Set("Autoencoder",
-                DefineClass(env, "Autoencoder",
+    Napi::Function cls = DefineClass(env, "Autoencoder",
                             {InstanceMethod<&JsAutoencoder::Encode>("encode"),
                              InstanceMethod<&JsAutoencoder::Decode>("decode"),
                              InstanceMethod<&JsAutoencoder::Loss>("loss"),
@@ -61,7 +67,9 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
                              InstanceAccessor<&JsAutoencoder::DeviceName>("device"),
                              InstanceMethod<&JsAutoencoder::SetAutocast>("setAutocast"),
                              InstanceMethod<&JsAutoencoder::BenchLoop>("benchLoop"),
-                             InstanceMethod<&JsAutoencoder::GradCheck>("gradCheck")}));
+                             InstanceMethod<&JsAutoencoder::GradCheck>("gradCheck")});
+    Constructor() = Napi::Persistent(cls);
+    exports.Set("Autoencoder", cls);
   }
 
   explicit JsAutoencoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsAutoencoder>(info) {
@@ -497,5 +505,14 @@ class JsAutoencoder : public Napi::ObjectWrap<JsAutoencoder> {
 }  // namespace
 
 void RegisterAutoencoder(Napi::Env env, Napi::Object exports) { JsAutoencoder::Register(env, exports); }
+
+Decoder DecoderOf(const Napi::Value& value, const std::string& what) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(JsAutoencoder::Constructor().Value())) throw TypeError(what + " must be an Autoencoder");
+  StatePtr s = JsAutoencoder::Unwrap(value.As<Napi::Object>())->Shared();
+  return [s](const at::Tensor& z) {
+    std::lock_guard<std::mutex> lock(s->mutex);
+    return s->model->decode(z.to(s->device, at::kFloat)).to(at::kFloat);
+  };
+}
 
 }  // namespace latent::js

@@ -15,6 +15,7 @@
 #include "io/safetensors.h"
 #include "js/args.h"
 #include "js/bindings.h"
+#include "js/guidance_binding.h"
 #include "models/denoiser.h"
 #include "models/grad_check.h"
 #include "models/state_dict.h"
@@ -282,6 +283,7 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
     Napi::Env env = info.Env();
     at::Tensor context, label;
     RolloutOptions o;
+    std::optional<GuidedRolloutArgs> guidance;  // MMPS (native/sample/guided_rollout.h)
     Guard(env, Name("rollout"), [&]() -> Napi::Value {
       context = JsTensor::TensorOf(info[0], "context");
       CheckStates(context, state_->config, "context");
@@ -304,15 +306,20 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
         throw std::invalid_argument("context holds " + std::to_string(context.size(1)) + " states, options.context says " + std::to_string(o.context));
       o.validate();
       label = CheckLabel(info[1], state_->config, context.size(0));
+      guidance = ReadGuidance(opts, context.size(0));
+      if (guidance && !state_->diffusion()) throw std::invalid_argument("guidance needs a diffusion denoiser; the neural solver (surrogate) cannot be guided");
       return env.Undefined();
     });
     StatePtr s = state_;
     return RunAsync<RolloutResult>(
         env, Name("rollout"),
-        [s, context, label, o]() {
+        [s, context, label, o, guidance]() {
           std::lock_guard<std::mutex> lock(s->mutex);
           auto start = std::chrono::steady_clock::now();
-          c10::InferenceMode inference;
+          std::optional<c10::InferenceMode> inference;  // a guided rollout differentiates the denoiser and decoder
+          std::optional<torch::NoGradGuard> noGrad;
+          if (guidance) noGrad.emplace();
+          else inference.emplace();
           AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
           const bool wasTraining = s->module->is_training();
           s->module->eval();
@@ -335,7 +342,14 @@ class JsEmulator : public Napi::ObjectWrap<JsEmulator> {
               return at::where(m, y, s->surrogate->forward(y, lab, mask));
             };
           }
-          at::Tensor out = rollout(emulate, ctx, o);  // (B·reps, C, T, *S)
+          at::Tensor out;  // (B·reps, C, T, *S)
+          if (guidance) {
+            ObservationSpec spec = guidance->spec;
+            spec.observations = spec.observations.repeat_interleave(reps, 0);
+            out = guidedRollout(*s->denoiser, guidance->decode, ctx, lab, o, spec, gen, &result.evaluations);
+          } else {
+            out = rollout(emulate, ctx, o);
+          }
           s->module->train(wasTraining);
           std::vector<int64_t> shape{B, reps};
           for (int64_t d = 1; d < out.dim(); ++d) shape.push_back(out.size(d));

@@ -1,0 +1,90 @@
+#include "core/pch.h"
+
+#include "sample/mmps.h"
+
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace latent {
+
+void GuidanceOptions::validate() const {
+  if (solver != "gmres" && solver != "cg") throw std::invalid_argument("guidance solver must be gmres or cg, got \"" + solver + "\"");
+  if (iterations < 1 || iterations > 64) throw std::invalid_argument("guidance iterations must be 1..64, got " + std::to_string(iterations));
+}
+
+namespace {
+constexpr double kTiny = std::numeric_limits<double>::min();  // float64 smallest normal, as azula's epsilon
+torch::Tensor rowDot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1, true); }
+}  // namespace
+
+// Arnoldi on the Krylov space of b, then the least-squares coefficients min ‖β e₁ − H c‖ (pseudo-inverse,
+// so a breakdown — an exact solution before the last iteration — leaves zero columns, not NaNs).
+torch::Tensor gmresSolve(const std::function<torch::Tensor(const torch::Tensor&)>& M, const torch::Tensor& b, int64_t k) {
+  const torch::Tensor r = b.to(torch::kDouble);
+  const int64_t B = r.size(0);
+  const torch::Tensor beta = r.norm(2, -1, true);
+  std::vector<torch::Tensor> V{r / beta.clamp_min(kTiny)};
+  torch::Tensor H = torch::zeros({B, k + 1, k}, r.options());
+  for (int64_t j = 0; j < k; ++j) {
+    torch::Tensor w = M(V[size_t(j)].to(b.scalar_type())).to(torch::kDouble);
+    for (int64_t i = 0; i <= j; ++i) {
+      torch::Tensor h = rowDot(w, V[size_t(i)]);
+      H.select(1, i).select(1, j).copy_(h.squeeze(-1));
+      w = w - h * V[size_t(i)];
+    }
+    torch::Tensor norm = w.norm(2, -1, true);
+    H.select(1, j + 1).select(1, j).copy_(norm.squeeze(-1));
+    V.push_back(w / norm.clamp_min(kTiny));
+  }
+  torch::Tensor e1 = torch::zeros({B, k + 1, 1}, r.options());
+  e1.select(1, 0).copy_(beta);
+  torch::Tensor c = torch::matmul(torch::linalg_pinv(H), e1).squeeze(-1);  // (B, k)
+  torch::Tensor x = torch::zeros_like(r);
+  for (int64_t j = 0; j < k; ++j) x = x + c.select(1, j).unsqueeze(-1) * V[size_t(j)];
+  return x.to(b.scalar_type());
+}
+
+torch::Tensor cgSolve(const std::function<torch::Tensor(const torch::Tensor&)>& M, const torch::Tensor& b, int64_t k) {
+  torch::Tensor r = b.to(torch::kDouble);
+  torch::Tensor x = torch::zeros_like(r), p = r, rr = rowDot(r, r);
+  for (int64_t i = 0; i < k; ++i) {
+    torch::Tensor Mp = M(p.to(b.scalar_type())).to(torch::kDouble);
+    torch::Tensor step = rr / rowDot(p, Mp).clamp_min(kTiny);
+    x = x + step * p;
+    r = r - step * Mp;
+    torch::Tensor rr2 = rowDot(r, r);
+    p = r + (rr2 / rr.clamp_min(kTiny)) * p;
+    rr = rr2;
+  }
+  return x.to(b.scalar_type());
+}
+
+torch::Tensor MmpsDenoiser::mean(const torch::Tensor& x_t, double t) {
+  const double gamma = sigma(t) * sigma(t) / alpha(t);
+  torch::AutoGradMode grad(true);
+  // A fresh leaf (a clone, so not an inference tensor) that the denoiser's graph starts from.
+  torch::Tensor x = x_t.detach().clone().requires_grad_(true);
+  torch::Tensor x_hat = inner_.mean(x, t);
+  torch::Tensor y_hat = A_(x_hat);
+  y_hat = y_hat.reshape({y_hat.size(0), -1});
+  if (y_hat.sizes() != y_.sizes())
+    throw std::invalid_argument("MMPS: the observation operator gives " + std::to_string(y_hat.size(1)) + " values per sample, the observations have shape " +
+                                std::to_string(y_.size(0)) + "×" + std::to_string(y_.size(1)));
+  // Aᵀ v = (∂ŷ/∂x̂)ᵀ v; A w as the derivative of ⟨Aᵀ u, w⟩ in u (Aᵀ u built with a graph): exact for any A.
+  auto At = [&](const torch::Tensor& v) { return torch::autograd::grad({y_hat}, {x_hat}, {v}, true)[0]; };
+  auto cov_x = [&](const torch::Tensor& v) { return gamma * torch::autograd::grad({x_hat}, {x}, {v}, true)[0]; };
+  torch::Tensor u = torch::zeros_like(y_hat).requires_grad_(true);
+  torch::Tensor At_u = torch::autograd::grad({y_hat}, {x_hat}, {u}, true, true)[0];
+  auto A_jvp = [&](const torch::Tensor& w) { return torch::autograd::grad({At_u}, {u}, {w}, true)[0]; };
+  auto cov_y = [&](const torch::Tensor& v) {
+    const torch::Tensor w = v.to(y_hat.scalar_type());
+    return var_y_ * w + A_jvp(cov_x(At(w)));
+  };
+  const torch::Tensor residual = y_.to(y_hat.scalar_type()) - y_hat.detach();
+  const torch::Tensor solution = options_.solver == "cg" ? cgSolve(cov_y, residual, options_.iterations) : gmresSolve(cov_y, residual, options_.iterations);
+  torch::Tensor g = torch::autograd::grad({y_hat}, {x}, {solution.to(y_hat.scalar_type())})[0];
+  return (x_hat.detach() + gamma * g).detach();
+}
+
+}  // namespace latent
