@@ -18,30 +18,46 @@ constexpr double kTiny = std::numeric_limits<double>::min();  // float64 smalles
 torch::Tensor rowDot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1, true); }
 }  // namespace
 
-// Arnoldi on the Krylov space of b, then the least-squares coefficients min ‖β e₁ − H c‖ (pseudo-inverse,
-// so a breakdown — an exact solution before the last iteration — leaves zero columns, not NaNs).
+// Arnoldi on the Krylov space of b with Givens rotations keeping the Hessenberg matrix triangular, then back
+// substitution (the textbook GMRES, as azula's): min ‖b − M u‖ over u ∈ span{b, M b, …}. Batched: every
+// scalar is a (B, 1) tensor.
 torch::Tensor gmresSolve(const std::function<torch::Tensor(const torch::Tensor&)>& M, const torch::Tensor& b, int64_t k) {
   const torch::Tensor r = b.to(torch::kDouble);
-  const int64_t B = r.size(0);
   const torch::Tensor beta = r.norm(2, -1, true);
   std::vector<torch::Tensor> V{r / beta.clamp_min(kTiny)};
-  torch::Tensor H = torch::zeros({B, k + 1, k}, r.options());
+  const size_t n = static_cast<size_t>(k);
+  std::vector<std::vector<torch::Tensor>> H(n, std::vector<torch::Tensor>(n));  // H[i][j], i ≤ j (after rotation)
+  std::vector<torch::Tensor> cs(n), sn(n), g{beta};
   for (int64_t j = 0; j < k; ++j) {
     torch::Tensor w = M(V[size_t(j)].to(b.scalar_type())).to(torch::kDouble);
+    std::vector<torch::Tensor> h(size_t(j + 2));
     for (int64_t i = 0; i <= j; ++i) {
-      torch::Tensor h = rowDot(w, V[size_t(i)]);
-      H.select(1, i).select(1, j).copy_(h.squeeze(-1));
-      w = w - h * V[size_t(i)];
+      h[size_t(i)] = rowDot(w, V[size_t(i)]);
+      w = w - h[size_t(i)] * V[size_t(i)];
     }
-    torch::Tensor norm = w.norm(2, -1, true);
-    H.select(1, j + 1).select(1, j).copy_(norm.squeeze(-1));
-    V.push_back(w / norm.clamp_min(kTiny));
+    h[size_t(j + 1)] = w.norm(2, -1, true);
+    V.push_back(w / h[size_t(j + 1)].clamp_min(kTiny));
+    for (int64_t i = 0; i < j; ++i) {  // earlier rotations on the new column
+      const torch::Tensor a = h[size_t(i)], c = h[size_t(i + 1)];
+      h[size_t(i)] = cs[size_t(i)] * a + sn[size_t(i)] * c;
+      h[size_t(i + 1)] = -sn[size_t(i)] * a + cs[size_t(i)] * c;
+    }
+    const torch::Tensor rho = torch::sqrt(h[size_t(j)].square() + h[size_t(j + 1)].square()).clamp_min(kTiny);
+    cs[size_t(j)] = h[size_t(j)] / rho;
+    sn[size_t(j)] = h[size_t(j + 1)] / rho;
+    h[size_t(j)] = rho;
+    g.push_back(-sn[size_t(j)] * g[size_t(j)]);
+    g[size_t(j)] = cs[size_t(j)] * g[size_t(j)];
+    for (int64_t i = 0; i <= j; ++i) H[size_t(i)][size_t(j)] = h[size_t(i)];
   }
-  torch::Tensor e1 = torch::zeros({B, k + 1, 1}, r.options());
-  e1.select(1, 0).copy_(beta);
-  torch::Tensor c = torch::matmul(torch::linalg_pinv(H), e1).squeeze(-1);  // (B, k)
+  std::vector<torch::Tensor> c(n);
+  for (int64_t i = k - 1; i >= 0; --i) {  // R c = g
+    torch::Tensor sum = g[size_t(i)];
+    for (int64_t l = i + 1; l < k; ++l) sum = sum - H[size_t(i)][size_t(l)] * c[size_t(l)];
+    c[size_t(i)] = sum / H[size_t(i)][size_t(i)];
+  }
   torch::Tensor x = torch::zeros_like(r);
-  for (int64_t j = 0; j < k; ++j) x = x + c.select(1, j).unsqueeze(-1) * V[size_t(j)];
+  for (int64_t j = 0; j < k; ++j) x = x + c[size_t(j)] * V[size_t(j)];
   return x.to(b.scalar_type());
 }
 

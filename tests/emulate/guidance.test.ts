@@ -37,7 +37,7 @@ function moments(x: Float64Array, K: number) {
   return { mean, variance };
 }
 
-const K = 3000;
+const K = 2000;
 const cases: Array<[string, number[][], number[], Record<string, number | string>]> = [
   // subsample: observe entries 0 and 2 (A Σ Aᵀ diagonal but not ∝ I: 2 iterations make the solve exact)
   ['subsample, GMRES 2', [[1, 0, 0, 0], [0, 0, 1, 0]], [1.5, -0.5], { iterations: 2 }],
@@ -51,7 +51,7 @@ const cases: Array<[string, number[][], number[], Record<string, number | string
 test.each(cases)('%s: guided samples have the exact posterior mean and variance', async (_, A, y, extra) => {
   const varY = 0.05;
   const out = await native().gaussianGuidedSample(f64(M, [E]), f64(V, [E]), f64(A.flat(), [A.length, E]), f64(y, [y.length]), {
-    var_y: varY, sampler: 'ab', steps: 64, members: K, seed: 3, ...extra,
+    var_y: varY, sampler: 'ab', steps: 48, members: K, seed: 3, ...extra,
   });
   expect(out.shape).toEqual([K, E]);
   const got = moments(out.dataSync() as Float64Array, K);
@@ -69,7 +69,7 @@ test.each(cases)('%s: guided samples have the exact posterior mean and variance'
 test('one GMRES iteration is exact when A Σ Aᵀ ∝ I (equal prior variances, a selection)', async () => {
   const varY = 0.05;
   const run = (A: number[][], y: number[], iterations: number) =>
-    native().gaussianGuidedSample(f64(M, [E]), f64([1, 1, 1, 1], [E]), f64(A.flat(), [A.length, E]), f64(y, [y.length]), { var_y: varY, steps: 64, members: K, seed: 5, iterations });
+    native().gaussianGuidedSample(f64(M, [E]), f64([1, 1, 1, 1], [E]), f64(A.flat(), [A.length, E]), f64(y, [y.length]), { var_y: varY, steps: 48, members: K, seed: 5, iterations });
   // Equal prior variances and a selection: A Σ_x Aᵀ is a multiple of I at every t, one iteration solves it.
   const A = [[1, 0, 0, 0], [0, 0, 1, 0]];
   const one = moments((await run(A, [1.5, -0.5], 1)).dataSync() as Float64Array, K);
