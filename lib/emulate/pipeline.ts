@@ -17,6 +17,7 @@ import { tensor } from '../tensor.js';
 import { findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
 import { readEmulatorRunConfig, readRunConfig, type AeRunConfig, type EmulatorRunConfig } from '../train/config.js';
 import type { CacheInfo } from '../train/train-emulator.js';
+import type { NativeGuidanceOptions } from '../native/addon-types.js';
 import type { SamplerOptions } from './rollout.js';
 
 export interface OpenEmulationOptions {
@@ -157,7 +158,7 @@ export async function rolloutLatents(
   run: EmulationRun,
   latents: HostArray,
   label: HostArray | undefined,
-  o: SamplerOptions & { length: number; context: number; overlap?: number; members: number; seed: number },
+  o: SamplerOptions & { length: number; context: number; overlap?: number; members: number; seed: number; guidance?: NativeGuidanceOptions },
 ): Promise<LatentRollout> {
   const [, ...latent] = latents.shape;
   const size = numel(latent);
@@ -171,6 +172,7 @@ export async function rolloutLatents(
       overlap: o.overlap ?? o.context,
       members,
       seed: o.seed,
+      ...(o.guidance ? { guidance: o.guidance } : {}),
       ...(run.config.kind === 'diffusion' ? definedOnly({ sampler: o.sampler, steps: o.steps, order: o.order, eta: o.eta, corrections: o.corrections, delta: o.delta }) : {}),
     });
     const data = r.states.dataSync() as Float32Array;

@@ -22,6 +22,9 @@ interface Flags {
   weights: string;
   decodeBatch?: string;
   device?: string;
+  observe?: string;
+  operator?: string;
+  obsNoise: string;
 }
 
 const integer = (name: string, v: string) => parseInteger(name, v, 1);
@@ -43,6 +46,9 @@ export function register(program: Command): void {
     .option('--weights <which>', 'state (last checkpoint) | best', 'state')
     .option('--decode-batch <n>', 'states per decoder call (default: from free memory)')
     .option('--device <device>', "device (default: the run's)")
+    .option('--observe <path>', 'MMPS guidance: a Well file (or a directory of files named as the inputs) whose states are observed')
+    .option('--operator <op>', 'observation operator with --observe: subsample:N | downscale:N')
+    .option('--obs-noise <sigma>', 'observation noise σ with --observe (added to A(x) when the file is on the data grid)', '0.1')
     .action(async (run: string, f: Flags) => {
       if (!(SAMPLERS as readonly string[]).includes(f.sampler)) throw new Error(`unknown sampler '${f.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
       if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
@@ -62,6 +68,7 @@ export function register(program: Command): void {
             weights: f.weights as 'state' | 'best',
             decodeBatch: f.decodeBatch === undefined ? undefined : integer('decode-batch', f.decodeBatch),
             device: f.device,
+            ...(f.observe !== undefined ? { observe: f.observe, operator: f.operator ?? '', obsNoise: Number(f.obsNoise) } : {}),
             signal,
             warn: (line) => process.stderr.write(`warning: ${line}\n`),
             onProgress: (p) => {
