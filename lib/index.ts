@@ -11,7 +11,7 @@ export { installLibtorch, type InstallOptions } from './native/libtorch-install.
 export * from './data/index.js';
 export * from './solvers/index.js';
 export * from './train/index.js';
-export { Denoiser } from './models/denoiser.js';
+export { Denoiser, type DenoiseOptions, type Denoised } from './models/denoiser.js';
 export { Surrogate } from './models/surrogate.js';
 export { EmulatorModel, type EmulatorOptions, type EmulatorBatch } from './models/emulator-model.js';
 export { NativeModel, type LossOptions, type Precision, type WeightsInfo } from './models/native-model.js';
@@ -20,6 +20,8 @@ export { vitConfig, ViTConfigSchema, type ViTConfig, type ViTConfigInput, type E
 export { emulateRollout, windowCount, SAMPLERS, type Rollout, type RolloutOptions, type SamplerOptions, type SamplerName } from './emulate/rollout.js';
 export { openEmulationRun, type EmulationRun, type OpenEmulationOptions } from './emulate/pipeline.js';
 export { emulateBatch, type EmulateBatchOptions, type EmulateBatchResult } from './emulate/batch.js';
+export { noiseSchedule, timesteps, type NoiseSchedule, type NoiseScheduleConfig } from './emulate/noise-schedule.js';
+export { applyObservationOperator, checkGuidance, guidanceOptions, observationsFrom, parseObservationOperator, type GuidanceInput, type ObservationOperator } from './emulate/guidance.js';
 export { evaluateRun, defaultHorizons, CSV_COLUMNS, EVAL_FORMAT, type EvaluateOptions, type EvalSummary, type EvalProtocol } from './eval/evaluate.js';
 export { fieldMetrics, ensembleMetrics, ensembleSpectra, ENSEMBLE_METRICS, type EnsembleMetrics, type EnsembleMetricName } from './eval/metrics.js';
 export { isotropicSpectrum, crossSpectrum, bandBins, bandEdges, type Spectrum } from './eval/spectrum.js';

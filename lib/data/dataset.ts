@@ -9,7 +9,7 @@ import { WellFormatError } from './errors.js';
 import { logScalars, makeLabel } from './labels.js';
 import { Rng } from './rng.js';
 import { Preprocess } from './transforms.js';
-import type { Item } from './types.js';
+import type { Item, Tensor } from './types.js';
 import { WellFile, type ChannelRef } from './well-file.js';
 
 export type Split = 'train' | 'valid' | 'test';
@@ -35,6 +35,33 @@ export interface WellDatasetOptions {
   exclude?: string[];
   /** Seed of the augmentations when an item is asked for without its own generator. */
   seed?: number;
+  // The rest of The Well's item, under The Well's names (off by default: today's items are unchanged).
+  /** The Well's `min_dt_stride`: the smallest stride, which sets the number of windows (default: `stride`). */
+  min_dt_stride?: number;
+  /**
+   * The Well's `max_dt_stride`: when above the minimum, each item draws its stride uniformly from
+   * [min_dt_stride, min(max_dt_stride, ⌊(n_steps − start − 1)/(steps − 1)⌋)] (as The Well does), seeded like
+   * the augmentations.
+   */
+  max_dt_stride?: number;
+  /** Add the window's time-varying scalars as `scalars` (T, S) (The Well's `input_scalars`/`output_scalars`). */
+  return_scalars?: boolean;
+  /** The Well's `return_grid` (default false here, true in The Well): `space_grid` and `time_grid` in items. */
+  return_grid?: boolean;
+  /** The Well's `normalize_time_grid` (default true): the time grid starts at 0. */
+  normalize_time_grid?: boolean;
+}
+
+/** An item with the parts The Well's options add. */
+export interface WellItem extends Item {
+  /** The stride between the window's states (The Well's `time_stride`). */
+  stride: number;
+  /** (T, S) time-varying scalars at the window's states, names in `scalarNames` (`return_scalars`). */
+  scalars?: Tensor;
+  /** (...space, D) coordinates of every grid point, axes in `spatial_dims` order (`return_grid`). */
+  space_grid?: Tensor;
+  /** (T,) times of the window's states (`return_grid`). */
+  time_grid?: Tensor;
 }
 
 interface FileEntry {
@@ -77,7 +104,10 @@ export class WellDataset {
     private readonly files: FileEntry[],
     readonly length: number,
     readonly steps: number,
+    /** The minimum stride (The Well's `min_dt_stride`), which sets the windows. */
     readonly stride: number,
+    /** The Well's `max_dt_stride` (equal to `stride` unless a random stride was asked for). */
+    readonly maxStride: number,
     readonly spatialShape: number[],
     private readonly channelSpecs: ChannelSpec[],
     private readonly preprocess: Preprocess,
@@ -87,8 +117,13 @@ export class WellDataset {
   static async open(options: WellDatasetOptions): Promise<WellDataset> {
     const config = typeof options.config === 'string' ? loadDatasetConfig(options.config) : parseDatasetConfig(options.config);
     const steps = options.steps ?? 1;
-    const stride = options.stride ?? config.stride;
+    if (options.stride !== undefined && options.min_dt_stride !== undefined && options.stride !== options.min_dt_stride) {
+      throw new Error(`stride (${options.stride}) and min_dt_stride (${options.min_dt_stride}) disagree; give one of them`);
+    }
+    const stride = options.min_dt_stride ?? options.stride ?? config.stride;
     if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(stride) || stride < 1) throw new Error(`steps and stride must be positive integers (got ${steps}, ${stride})`);
+    const maxStride = options.max_dt_stride ?? stride;
+    if (!Number.isInteger(maxStride) || maxStride < stride) throw new Error(`max_dt_stride must be an integer ≥ min_dt_stride (${stride}), got ${options.max_dt_stride}`);
     const include = [...config.include_filters, ...(options.include ?? [])];
     const exclude = [...config.exclude_filters, ...(options.exclude ?? [])];
     const channelNames = config.fields.map((f) => f.name);
@@ -117,6 +152,11 @@ export class WellDataset {
           Object.assign(files[files.length - 1]!, { refs, windowsPerTrajectory: windows, offset });
           offset += nTrajectories * windows;
           if (channelSpecs.length === 0) channelSpecs = refs.map((r) => ({ field: r.field.name, components: r.field.components[r.component]! }));
+          if (options.return_scalars) {
+            const names = file.info.scalars.filter((s) => s.timeVarying).map((s) => s.name);
+            const first = files[0]!.file.info.scalars.filter((s) => s.timeVarying).map((s) => s.name);
+            if (names.join() !== first.join()) throw new WellFormatError(path, `time-varying scalars [${names}] differ from ${files[0]!.file.path}'s [${first}] (return_scalars)`);
+          }
         }
       }
       checkAugmentations(config.augment, spatialShape!, config.name);
@@ -125,11 +165,16 @@ export class WellDataset {
       throw err;
     }
     const preprocess = new Preprocess(config.fields, { transform: options.transform, normalize: options.normalize });
-    return new WellDataset(options, config, files, offset, steps, stride, spatialShape!, channelSpecs, preprocess);
+    return new WellDataset(options, config, files, offset, steps, stride, maxStride, spatialShape!, channelSpecs, preprocess);
   }
 
   get channels(): string[] {
     return this.config.fields.map((f) => f.name);
+  }
+
+  /** Names of the time-varying scalars, the columns of an item's `scalars`. */
+  get scalarNames(): string[] {
+    return this.files[0]!.file.info.scalars.filter((s) => s.timeVarying).map((s) => s.name);
   }
 
   get paths(): string[] {
@@ -171,17 +216,65 @@ export class WellDataset {
   }
 
   /** Window `index`: reads its hyperslab, augments (seeded by `rng`, or by the dataset seed and index), pre-processes. */
-  item(index: number, rng?: Rng): Item {
+  item(index: number, rng?: Rng): WellItem {
     const loc = this.locate(index);
     const f = this.files[loc.entry]!;
-    const raw = f.file.readWindow(loc.sample, loc.start, this.steps, this.stride, f.refs);
+    const random = rng ?? new Rng(`${this.options.seed ?? 0}:${index}`);
     const geometric = this.options.augment ? this.config.augment.filter((a) => a !== 'log_scalars') : [];
-    const { ops, bc } = drawAugmentation(geometric, this.spatialShape, f.file.info.boundaryConditions, rng ?? new Rng(`${this.options.seed ?? 0}:${index}`));
+    const { ops, bc } = drawAugmentation(geometric, this.spatialShape, f.file.info.boundaryConditions, random);
+    // Drawn after the augmentations, so that turning the random stride on leaves them as they were.
+    const stride = this.drawStride(f.file.info.nSteps, loc.start, random);
+    const raw = f.file.readWindow(loc.sample, loc.start, this.steps, stride, f.refs);
     const state = this.preprocess.apply(applyGeometric(raw, this.channelSpecs, ops));
     let scalars = this.scalars(loc.entry, loc.sample);
     if (this.config.augment.includes('log_scalars')) scalars = logScalars(scalars);
     const label = makeLabel(scalars, bc);
-    return { state, label: { data: label, shape: [label.length] } };
+    const item: WellItem = { state, label: { data: label, shape: [label.length] }, stride };
+    if (this.options.return_scalars) {
+      const data = f.file.timeVaryingScalars(loc.sample, loc.start, this.steps, stride);
+      item.scalars = { data, shape: [this.steps, data.length / this.steps] };
+    }
+    if (this.options.return_grid) {
+      item.space_grid = this.spaceGrid(f.file, loc.sample);
+      const all = f.file.readTime(loc.sample);
+      const times = Float32Array.from({ length: this.steps }, (_, t) => all[loc.start + t * stride]!);
+      if (this.options.normalize_time_grid ?? true) {
+        const t0 = times[0]!;
+        times.forEach((v, t) => (times[t] = v - t0));
+      }
+      item.time_grid = { data: times, shape: [this.steps] };
+    }
+    return item;
+  }
+
+  /**
+   * The stride of one item: `stride`, or with a `max_dt_stride` above it, uniform over the strides that
+   * still fit the window from `start` (The Well's `maximum_stride_for_initial_index`), capped by the maximum.
+   */
+  private drawStride(nSteps: number, start: number, rng: Rng): number {
+    if (this.maxStride === this.stride || this.steps === 1) return this.stride;
+    const fits = Math.floor((nSteps - start - 1) / (this.steps - 1));
+    const top = Math.min(this.maxStride, fits);
+    return top > this.stride ? this.stride + rng.int(top - this.stride + 1) : this.stride;
+  }
+
+  /** The coordinates of every grid point, (...space, D), 'ij' order as The Well's meshgrid. */
+  private spaceGrid(file: WellFile, sample: number): Tensor {
+    const dims = file.info.spatialDims;
+    const coords = dims.map((d) => file.readCoordinates(d, sample));
+    const shape = this.spatialShape;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const D = dims.length;
+    const data = new Float32Array(n * D);
+    const idx = new Array<number>(D).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let d = 0; d < D; d++) data[i * D + d] = coords[d]![idx[d]!]!;
+      for (let d = D - 1; d >= 0; d--) {
+        if (++idx[d]! < shape[d]!) break;
+        idx[d] = 0;
+      }
+    }
+    return { data, shape: [...shape, D] };
   }
 
   private scalarCache = new Map<string, Record<string, number>>();

@@ -6,7 +6,7 @@ export { WellFormatError } from './errors.js';
 export { BoundaryCondition, boundaryCodes, type BoundaryType, type WellBoundary } from './boundary.js';
 export { WellFile, tensorComponents, type WellInfo, type WellField, type WellScalar, type ChannelRef } from './well-file.js';
 export { WellWriter, type WellWriterSpec, type WellFieldSpec, type WellScalarSpec } from './well-writer.js';
-export { checkWellFormat } from './format-check.js';
+export { checkWellFormat, checkWellFormatReport, type WellFormatReport } from './format-check.js';
 export {
   loadDatasetConfig,
   parseDatasetConfig,
@@ -23,7 +23,7 @@ export { Preprocess, type PreprocessOptions } from './transforms.js';
 export { applyGeometric, applyBoundary, drawAugmentation, checkAugmentations, type GeometricOp, type ChannelSpec } from './augment.js';
 export { logScalars, makeLabel, LOG_SCALAR_KEYS } from './labels.js';
 export { Rng } from './rng.js';
-export { WellDataset, splitDirectory, listWellFiles, type WellDatasetOptions, type WindowLocation, type Split } from './dataset.js';
+export { WellDataset, splitDirectory, listWellFiles, type WellDatasetOptions, type WellItem, type WindowLocation, type Split } from './dataset.js';
 export { LatentDataset, type LatentDatasetOptions } from './latent-dataset.js';
 export { openSource, buildBatch, type DatasetSource, type WindowDataset } from './source.js';
 export { lazyShuffle, type LazyShuffleOptions } from './lazy-shuffle.js';

@@ -188,7 +188,23 @@ export class WellFile {
     return out;
   }
 
-  /** A time-varying scalar over the window, or the time grid with name 'time'. */
+  /**
+   * The time-varying scalars of trajectory `sample` at steps start, start+stride, …: (steps, S) with S the
+   * time-varying scalars in `/scalars` order (The Well's `input_scalars`/`output_scalars` before the split).
+   */
+  timeVaryingScalars(sample: number, start: number, steps: number, stride = 1): Float32Array {
+    const varying = this.info.scalars.filter((s) => s.timeVarying);
+    const out = new Float32Array(steps * varying.length);
+    varying.forEach((s, k) => {
+      const ds = this.file.get(`scalars/${s.name}`) as Dataset;
+      const lead: [number, number][] = s.sampleVarying ? [[sample, sample + 1]] : [];
+      const series = toFloat32(ds.slice([...lead, [start, start + (steps - 1) * stride + 1, stride]]));
+      for (let t = 0; t < steps; t++) out[t * varying.length + k] = series[t]!;
+    });
+    return out;
+  }
+
+  /** The time grid `/dimensions/time` of trajectory `sample`. */
   readTime(sample = 0): Float32Array {
     const ds = this.file.get('dimensions/time') as Dataset;
     return toFloat32(this.info.timeSampleVarying ? ds.slice([[sample, sample + 1], []]) : ds.value);

@@ -192,7 +192,9 @@ function writeSkeleton(file: H5File, spec: WellWriterSpec, fields: ResolvedField
   const dims = file.create_group('dimensions');
   createStringList(dims, 'spatial_dims', spec.spatialDims);
   const time = dims.create_dataset({ name: 'time', data: Float32Array.from(spec.time), dtype: '<f4' });
+  // The checker's shape rule makes a 1-D time axis time-varying: expected shape (T,) = (n_steps,).
   createBoolAttribute(time, 'sample_varying', false);
+  createBoolAttribute(time, 'time_varying', true);
   spec.spatialDims.forEach((d) => {
     const ds = dims.create_dataset({ name: d, data: Float32Array.from(spec.coordinates[d]!), dtype: '<f4' });
     createBoolAttribute(ds, 'sample_varying', false);

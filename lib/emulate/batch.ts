@@ -24,6 +24,7 @@ import { ownsItem } from '../launch/run-group.js';
 import { checkUntrustedName, pathInside } from '../util/safe-name.js';
 import { commitHdf5, removeOrphanTemporaries, temporaryName, writingTemporary } from '../util/atomic-output.js';
 import { guardDisk, guardMemory, type SizeLimitOptions } from '../util/size-guard.js';
+import { checkGuidance, guidanceOptions, observationsFrom, parseObservationOperator } from './guidance.js';
 
 export interface EmulateBatchOptions extends SamplerOptions, OpenEmulationOptions, SizeLimitOptions {
   /** A Well file or a directory of them. */
@@ -40,6 +41,12 @@ export interface EmulateBatchOptions extends SamplerOptions, OpenEmulationOption
   seed?: number;
   /** States per decoder call (default: chosen from free memory). */
   decodeBatch?: number;
+  /** MMPS guidance (lib/emulate/guidance.ts): a Well file, or a directory of files named as the inputs, to observe. */
+  observe?: string;
+  /** `subsample:N` | `downscale:N` (with observe). */
+  operator?: string;
+  /** Observation noise σ (with observe; default 0.1). */
+  obsNoise?: number;
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number; states: number; seconds: number; file: string }) => void;
 }
@@ -82,7 +89,11 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
   const pre = new Preprocess(run.datasetConfig.fields);
   const split = o.split ?? 'test';
 
-  // Check every input before any compute: channels, grid, length.
+  // Check every input before any compute: channels, grid, length (and the observations, when guided).
+  const op = o.observe !== undefined ? parseObservationOperator(o.operator ?? '') : undefined;
+  if (op && run.config.kind !== 'diffusion') throw new Error(`--observe: MMPS guidance needs a diffusion run; ${run.dir} is a ${run.config.kind} (the neural solver cannot be guided)`);
+  if (op && !run.ae) throw new Error(`--observe: guidance observes decoded states, and run ${run.dir} has no autoencoder`);
+  const observeFile = (path: string) => (statSync(resolve(o.observe!)).isDirectory() ? join(resolve(o.observe!), basename(path)) : resolve(o.observe!));
   const plans: Array<{ path: string; trajectories: number; length: number; dataset: string; pixels: number }> = [];
   for (const path of files) {
     const f = await WellFile.open(path);
@@ -96,6 +107,18 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
       const length = o.length ?? available;
       if (!Number.isInteger(length) || length <= context) throw new Error(`length ${length} must be an integer larger than the context ${context}`);
       if (available < context) throw new Error(`${path}: ${f.info.nSteps} time steps hold fewer than ${context} context states at stride ${stride}`);
+      if (op) {
+        if (!existsSync(observeFile(path))) throw new Error(`--observe: no observation file ${observeFile(path)} for input ${path}`);
+        const of = await WellFile.open(observeFile(path));
+        try {
+          of.resolveChannels(channels);
+          if (of.info.nTrajectories !== f.info.nTrajectories) throw new Error(`--observe ${of.path}: ${of.info.nTrajectories} trajectories, the input ${path} has ${f.info.nTrajectories}`);
+          const y = observationsFrom({ data: new Float32Array(numel([channels.length, ...of.info.spatialShape])), shape: [1, channels.length, ...of.info.spatialShape] }, op, f.info.spatialShape, o.obsNoise ?? 0.1, 0, `--observe ${of.path}`);
+          checkGuidance({ operator: op, observations: y, obsNoise: o.obsNoise ?? 0.1 }, { kind: 'denoiser', channels: channels.length, spatialShape: f.info.spatialShape, batch: 1, length });
+        } finally {
+          of.close();
+        }
+      }
       // The output folder is named after the file's dataset_name attribute: untrusted, like any name from a file.
       const dataset = checkUntrustedName(f.info.datasetName, `${path}: attribute dataset_name`);
       plans.push({ path, trajectories: f.info.nTrajectories, length, dataset, pixels: numel(f.info.spatialShape) });
@@ -149,7 +172,19 @@ export async function emulateBatch(runDir: string, o: EmulateBatchOptions): Prom
         if (run.datasetConfig.augment.includes('log_scalars')) scalars = logScalars(scalars);
         const label = makeLabel(scalars, input.info.boundaryConditions);
         const z = await encodeStates(run.ae, x, decodeBatch);
-        const roll = await rolloutLatents(run, z, { data: label, shape: [label.length] }, { ...o, length: plan.length, context, members, seed: itemSeed(o.seed ?? 0, done - 1, 0) });
+        let guidance;
+        if (op) {
+          const of = await WellFile.open(observeFile(plan.path));
+          try {
+            const T = Math.min(plan.length, Math.floor((of.info.nSteps - 1) / stride) + 1);
+            const y = observationsFrom(pre.apply(of.readWindow(sample, 0, T, stride, of.resolveChannels(channels))), op, space, o.obsNoise ?? 0.1, itemSeed(o.seed ?? 0, done - 1, 1), `--observe ${of.path}`);
+            checkGuidance({ operator: op, observations: y, obsNoise: o.obsNoise ?? 0.1 }, { kind: 'denoiser', channels: channels.length, spatialShape: space, batch: 1, length: plan.length });
+            guidance = guidanceOptions(run.ae!, { operator: op, observations: y, obsNoise: o.obsNoise ?? 0.1 });
+          } finally {
+            of.close();
+          }
+        }
+        const roll = await rolloutLatents(run, z, { data: label, shape: [label.length] }, { ...o, length: plan.length, context, members, seed: itemSeed(o.seed ?? 0, done - 1, 0), guidance });
         const tmp = temporaryName(target);
         await writingTemporary(tmp, target, async () => {
           const writer = await WellWriter.create(tmp, spec);

@@ -17,6 +17,7 @@ import { tensor } from '../tensor.js';
 import { findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
 import { readEmulatorRunConfig, readRunConfig, type AeRunConfig, type EmulatorRunConfig } from '../train/config.js';
 import type { CacheInfo } from '../train/train-emulator.js';
+import type { NativeGuidanceOptions } from '../native/addon-types.js';
 import type { SamplerOptions } from './rollout.js';
 import type { SizeLimitOptions } from '../util/size-guard.js';
 
@@ -158,7 +159,7 @@ export async function rolloutLatents(
   run: EmulationRun,
   latents: HostArray,
   label: HostArray | undefined,
-  o: SamplerOptions & SizeLimitOptions & { length: number; context: number; overlap?: number; members: number; seed: number },
+  o: SamplerOptions & SizeLimitOptions & { length: number; context: number; overlap?: number; members: number; seed: number; guidance?: NativeGuidanceOptions },
 ): Promise<LatentRollout> {
   const [, ...latent] = latents.shape;
   const size = numel(latent);
@@ -173,6 +174,7 @@ export async function rolloutLatents(
       members,
       seed: o.seed,
       ignoreSizeLimits: o.ignoreSizeLimits,
+      ...(o.guidance ? { guidance: o.guidance } : {}),
       ...(run.config.kind === 'diffusion' ? definedOnly({ sampler: o.sampler, steps: o.steps, order: o.order, eta: o.eta, corrections: o.corrections, delta: o.delta }) : {}),
     });
     const data = r.states.dataSync() as Float32Array;

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 
 import { numel, type Tensor } from '../data/types.js';
 import { WellFile } from '../data/well-file.js';
+import { formatOperator, guidanceOptions, observationsFrom, observedShape, parseObservationOperator, type ObservationOperator } from '../emulate/guidance.js';
 import { itemSeed, openEmulationRun, openTrajectories, rolloutLatents, type EmulationRun, type OpenEmulationOptions } from '../emulate/pipeline.js';
 import { SAMPLER_DEFAULTS, type SamplerOptions } from '../models/schemas.js';
 import { decodeStates, encodeStates } from '../models/chunked-codec.js';
@@ -59,6 +60,13 @@ export interface EvaluateOptions extends SamplerOptions, OpenEmulationOptions {
   solverSpeed?: boolean;
   /** Score the persistence and climatology baselines (default true). */
   baselines?: boolean;
+  /**
+   * MMPS guidance (lib/emulate/guidance.ts): observe each test trajectory through `subsample:N` | `downscale:N`
+   * with noise σ = obsNoise (default 0.1); the unguided evaluation of the same protocol is run (or resumed) too,
+   * and the summary's `guidance` holds its VRMSE by horizon beside the guided one.
+   */
+  operator?: string;
+  obsNoise?: number;
   log?: (line: string) => void;
   onProgress?: (p: { done: number; total: number; index: number; seconds: number }) => void;
   signal?: AbortSignal;
@@ -105,6 +113,8 @@ export interface EvalSummary {
   /** The baselines scored (their metrics are the per_lead / by_horizon keys `<baseline>_<metric>`). */
   baselines: { models: string[]; climatology: { path: string; split: string; trajectories: number } | null };
   wall_seconds: number;
+  /** Guided evaluations: the observations and the unguided evaluation's mean VRMSE by horizon, for comparison. */
+  guidance?: { operator: string; obs_noise: number; unguided_dir: string; unguided_vrmse: Array<number | null> };
 }
 
 /** One finished trajectory (items/<index>.json). */
@@ -167,6 +177,13 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
   if (!Number.isInteger(start) || start < 0) throw new Error(`start must be a non-negative integer, got ${start}`);
   if (context >= run.config.trajectory.length) throw new Error(`context ${context} must be shorter than the run's window of ${run.config.trajectory.length} states (run ${run.dir})`);
   if (protocol.steps !== null && (!Number.isInteger(protocol.steps) || protocol.steps < 1)) throw new Error(`steps must be a positive integer, got ${protocol.steps}`);
+  const op = o.operator !== undefined ? parseObservationOperator(o.operator) : undefined;
+  const obsNoise = o.obsNoise ?? 0.1;
+  if (op) {
+    if (!diffusion) throw new Error(`--operator: MMPS guidance needs a diffusion run; ${run.dir} is a ${run.config.kind} (the neural solver cannot be guided)`);
+    if (!run.ae) throw new Error(`--operator: guidance observes decoded states, and run ${run.dir} has no autoencoder`);
+    if (!(obsNoise > 0) || !Number.isFinite(obsNoise)) throw new Error(`--obs-noise must be a positive number (the observation noise σ), got ${obsNoise}`);
+  }
 
   // Trajectory windows: x = traj[s0 :: Δ], s0 = max(0, start − (c − 1)Δ), as long as the trajectory allows.
   const s0 = Math.max(0, start - (context - 1) * stride);
@@ -193,7 +210,11 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
   const spectralLeads = [...new Set([0, Math.floor((leadTimes.length - 1) / 2), leadTimes.length - 1])];
   const indices = chooseTrajectories(trajectoriesInSplit, protocol.trajectories, protocol.seed);
 
-  const dir = resolve(o.out ?? join(run.dir, 'eval', diffusion ? `${split}_${protocol.sampler}${protocol.steps}_c${context}` : `${split}_c${context}`));
+  if (op) observedShape(op, dataset.spatialShape);
+  const guidedSuffix = op ? `_mmps-${op.kind}${op.factor}-s${obsNoise}` : '';
+  const unguided = op ? await evaluateRun(runDir, { ...o, operator: undefined, out: o.out ? `${o.out}-unguided` : undefined }) : undefined;
+  const dir = resolve(o.out ?? join(run.dir, 'eval', (diffusion ? `${split}_${protocol.sampler}${protocol.steps}_c${context}` : `${split}_c${context}`) + guidedSuffix));
+  if (op) Object.assign(protocol, { guidance: `${formatOperator(op)},sigma=${obsNoise}` });
   const itemsDir = join(dir, 'items');
   mkdirSync(itemsDir, { recursive: true });
   const protocolPath = join(dir, 'protocol.json');
@@ -258,6 +279,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
         sampler: o,
         seed: itemSeed(protocol.seed, index, start),
         animation: n === 0 ? join(dir, 'animation.json') : undefined,
+        ...(op ? { guidance: { operator: op, obsNoise } } : {}),
       });
       if (withBaselines) result.baselines = await baselinesOf(item.state);
       writeFileAtomic(path, JSON.stringify(result));
@@ -364,6 +386,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
     solver: solver ?? null,
     baselines: { models: [...baselineNames], climatology: clim && baselineNames.includes('climatology') ? { path: clim.path, split: clim.split, trajectories: clim.trajectories } : null },
     wall_seconds: (performance.now() - started) / 1000,
+    ...(op && unguided ? { guidance: { operator: formatOperator(op), obs_noise: obsNoise, unguided_dir: unguided.dir, unguided_vrmse: unguided.summary.by_horizon.vrmse?.mean ?? [] } } : {}),
   };
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
   if (group.worldSize > 1) await group.barrier();
@@ -385,6 +408,7 @@ interface TrajectoryContext {
   sampler: SamplerOptions;
   seed: number;
   animation?: string;
+  guidance?: { operator: ObservationOperator; obsNoise: number };
 }
 
 /** One trajectory: encode, roll out, decode lead by lead, score. */
@@ -396,8 +420,13 @@ async function evaluateTrajectory(run: EmulationRun, item: { state: Tensor; labe
   const z = await encodeStates(run.ae, x, c.decodeBatch);
   const encodeSeconds = (performance.now() - t) / 1000;
   const latentSize = z.data.length / L;
+  // Guided: observations of this trajectory (the truth through A, plus σ noise, seeded per trajectory).
+  const guidance = c.guidance && run.ae
+    ? guidanceOptions(run.ae, { operator: c.guidance.operator, obsNoise: c.guidance.obsNoise, observations: observationsFrom(x, c.guidance.operator, space, c.guidance.obsNoise, c.seed) })
+    : undefined;
   const roll = await rolloutLatents(run, z, item.label, {
     ...c.sampler,
+    guidance,
     sampler: c.protocol.sampler as SamplerOptions['sampler'],
     steps: c.protocol.steps ?? undefined,
     length: L,

@@ -27,6 +27,11 @@ export class Autoencoder extends NativeModel<TensorLike, { x: NativeTensor }> {
     this.model = model;
   }
 
+  /** The native model, for a guided rollout that decodes inside the emulator's native call (lib/emulate/guidance.ts). */
+  get nativeModel(): NativeAutoencoder {
+    return this.model;
+  }
+
   /** `Autoencoder.create('dcae_f8c16_cpu', { pix_channels: 5 })`, or with a config object. */
   static create(source: string | AutoencoderConfigInput, options: AutoencoderOptions = {}): Autoencoder {
     const config = autoencoderConfig(source, { ...options.overrides, ...(options.pix_channels ? { pix_channels: options.pix_channels } : {}) });

@@ -3,6 +3,7 @@
 // schemas return them; optimizer, sampler and rollout options are checked here before any native call, and the
 // CLI takes its defaults from here. The C++ side reads each set with one parser (native/js/option_sets.cc).
 import { z } from 'zod';
+import type { NativeAutoencoder, NativeTensor } from '../native/addon-types.js';
 
 // Integers with messages that read after the key: "options.steps must be a positive integer".
 const integer = (min: number, what: string) => z.number({ error: 'must be a number' }).int({ error: `must be ${what}` }).min(min, { error: `must be ${what}` });
@@ -110,6 +111,36 @@ export type SamplerOptions = z.input<typeof SamplerOptionsSchema>;
 /** The defaults (sampler 'ab', 16 steps, …), e.g. for CLI flags. */
 export const SAMPLER_DEFAULTS = SamplerOptionsSchema.parse({});
 
+/** A native handle crossing as it is (checked natively: an Autoencoder, a tensor). */
+const handle = <T>(what: string) => z.custom<T>((v) => typeof v === 'object' && v !== null, { error: `must be ${what}` });
+
+export const GUIDANCE_OPERATORS = ['subsample', 'downscale'] as const;
+export const GUIDANCE_SOLVERS = ['gmres', 'cg'] as const;
+
+/**
+ * MMPS guidance of a rollout (spec §5; native/sample/guided_rollout.h): observations y = A(D(z)) + N(0, obs_noise² I)
+ * of the decoded states, A subsampling or block-averaging by `factor`. Checked against the model and data first
+ * by lib/emulate/guidance.ts (checkGuidance).
+ */
+export const GuidanceOptionsSchema = z
+  .object({
+    /** The autoencoder's native handle: its decoder D is differentiated through. */
+    decoder: handle<NativeAutoencoder>('an Autoencoder'),
+    /** (B, T, C, *observed): the observations of each trajectory's states, from the first context state on. */
+    observations: handle<NativeTensor>('a tensor'),
+    /** (*observed) or (C, *observed), nonzero where observed (default everywhere). */
+    observed: handle<NativeTensor>('a tensor').optional(),
+    operator: z.enum(GUIDANCE_OPERATORS, { error: (issue) => `must be subsample or downscale, got "${String(issue.input)}"` }),
+    factor: positiveInteger(),
+    /** σ_y, the observation noise. */
+    obs_noise: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).default(0.1),
+    /** The Krylov solver of (Σ_y + A Σ_x Aᵀ) u = y − ŷ and its iterations. */
+    solver: z.enum(GUIDANCE_SOLVERS, { error: (issue) => `must be gmres or cg, got "${String(issue.input)}"` }).default('gmres'),
+    iterations: positiveInteger().max(64, { error: 'must be 1..64' }).default(1),
+  })
+  .strict();
+export type GuidanceOptions = z.input<typeof GuidanceOptionsSchema>;
+
 export const RolloutOptionsSchema = SamplerOptionsSchema.extend({
   /** States in the returned trajectory, context included. */
   length: positiveInteger(),
@@ -126,8 +157,13 @@ export const RolloutOptionsSchema = SamplerOptionsSchema.extend({
   seed: nonNegativeInteger().default(0),
   /** Skip the up-front memory estimate (lib/util/size-guard.ts). */
   ignoreSizeLimits: z.boolean().optional(),
+  /** MMPS guidance by observations (diffusion only). */
+  guidance: GuidanceOptionsSchema.optional(),
 }).strict();
 export type RolloutOptions = z.input<typeof RolloutOptionsSchema>;
+
+/** Denoiser.sample: a sampler's options and the seed of its stochastic draws. */
+export const SampleOptionsSchema = SamplerOptionsSchema.extend({ seed: nonNegativeInteger().default(0) }).strict();
 
 /** Windows a rollout of `length` states needs: 1 + ⌈(length − crop) / (crop − overlap)⌉ beyond the first crop. */
 export function windowCount(options: { length: number; window?: number; crop?: number; overlap?: number }): number {

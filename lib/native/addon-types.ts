@@ -1,6 +1,6 @@
 // The shape of what the C++ addon exports (native/js/*.cc), typed in one place; option and config types come
 // from the zod schemas (lib/models/schemas.ts). Only lib/ talks to the addon directly.
-import type { AutoencoderConfig, EmulatorKind, OptimizerOptions, RolloutOptions, SamplerOptions, ViTConfig } from '../models/schemas.js';
+import type { AutoencoderConfig, EmulatorKind, GuidanceOptions, OptimizerOptions, RolloutOptions, SamplerOptions, ViTConfig } from '../models/schemas.js';
 
 export type Dtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8' | 'bool';
 export type TypedArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
@@ -92,9 +92,24 @@ export interface NativeAutoencoder extends NativeModel<{ x: NativeTensor }> {
 /** native/js/denoiser_binding.cc: a diffusion denoiser or surrogate (by the config's kind); batch {state (B, T, C, *space), label?}. */
 export interface NativeEmulator extends NativeModel<{ state: NativeTensor; label?: NativeTensor }> {
   rollout(context: NativeTensor, label: NativeTensor | undefined, options: RolloutOptions): Promise<{ states: NativeTensor; seconds: number; evaluations: number }>;
+  /** One preconditioned denoiser evaluation (diffusion only): x, context (B, L, C, *S), mask (B, L); alpha and sigma 1 or (B) values. */
+  denoise(batch: NativeOpenBatch, levels: { alpha: NativeTensor; sigma: NativeTensor }): Promise<NativeDenoised>;
+  /** A sampler run from x_1 = batch.x (diffusion only), conditioned on context[mask] when batch.context is given. */
+  sampleFrom(batch: NativeOpenBatch, options: SamplerOptions & { seed?: number }): Promise<NativeTensor>;
   /** FLOPs of one network evaluation for one window (B = 1). */
   forwardFlops(window: number, spatialShape: number[]): number;
 }
+
+/** The batch of the open denoiser's calls: x (B, L, C, *S), label?, mask? (B, L) nonzero where known, context? like x. */
+export interface NativeOpenBatch {
+  x: NativeTensor;
+  label?: NativeTensor;
+  mask?: NativeTensor;
+  context?: NativeTensor;
+}
+
+/** MMPS guidance of a rollout (native/sample/guided_rollout.h): RolloutOptions' `guidance`, from lib/models/schemas.ts. */
+export type NativeGuidanceOptions = GuidanceOptions;
 
 export interface NativeEulerAdvanceOptions {
   boundary: 'open' | 'periodic';
@@ -149,6 +164,17 @@ export interface NativeRayleighBenard {
   coordinates(): { x: number[]; y: number[] };
 }
 
+/** An evaluation of the open denoiser (Emulator.denoise, native/sample/open_denoiser.h). */
+export interface NativeDenoised {
+  /** E[x | x_t], (B, L, C, *S). */
+  mean: NativeTensor;
+  /** EDM preconditioning, each (B) float64. */
+  c_skip: NativeTensor;
+  c_out: NativeTensor;
+  c_in: NativeTensor;
+  c_noise: NativeTensor;
+}
+
 export interface NativeGaussianSampleOptions extends Omit<SamplerOptions, 'sampler'> {
   /** Checked natively (the test hook takes any name). */
   sampler?: string;
@@ -180,4 +206,12 @@ export interface NativeAddon {
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
   /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
   distributed: import('../launch/process-group.js').NativeDistributed;
+  /** Test hook: MMPS guidance with the exact denoiser of N(mean, diag(variance)) and y = A x + N(0, var_y I): samples (K, E), float64. */
+  gaussianGuidedSample(
+    mean: NativeTensor,
+    variance: NativeTensor,
+    A: NativeTensor,
+    y: NativeTensor,
+    options: { var_y?: number; solver?: 'gmres' | 'cg'; iterations?: number; sampler?: string; steps?: number; order?: number; members?: number; seed?: number; sigma_min?: number; sigma_max?: number },
+  ): Promise<NativeTensor>;
 }

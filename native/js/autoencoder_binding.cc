@@ -1,8 +1,10 @@
 // The JavaScript `Autoencoder`: a DCAE model on the shared JsModel handle (js_model.h), plus what is its
-// own: encode, decode and a C++-driven benchmark loop. A batch is {x: (B, pix_channels, *space)}.
+// own: encode, decode and a C++-driven benchmark loop. A batch is {x: (B, pix_channels, *space)}. Its decoder
+// is also handed to guided rollouts as a differentiable function (DecoderOf, js/guidance_binding.h).
 #include "core/pch.h"
 
 #include "js/bindings.h"
+#include "js/guidance_binding.h"
 #include "js/js_model.h"
 #include "models/autoencoder.h"
 
@@ -20,8 +22,17 @@ class JsAutoencoder : public JsModel<JsAutoencoder, AutoencoderState> {
     methods.push_back(InstanceMethod<&JsAutoencoder::Encode>("encode"));
     methods.push_back(InstanceMethod<&JsAutoencoder::Decode>("decode"));
     methods.push_back(InstanceMethod<&JsAutoencoder::BenchLoop>("benchLoop"));
-    exports.Set("Autoencoder", DefineClass(env, "Autoencoder", methods));
+    Napi::Function cls = DefineClass(env, "Autoencoder", methods);
+    Constructor() = Napi::Persistent(cls);
+    exports.Set("Autoencoder", cls);
   }
+
+  // The class, for DecoderOf's instanceof check.
+  static Napi::FunctionReference& Constructor() {
+    static Napi::FunctionReference constructor;
+    return constructor;
+  }
+  StatePtr Shared() const { return state_; }
 
   // new Autoencoder(config, device = 'cpu'): config with the reference's keys, as a plain object.
   explicit JsAutoencoder(const Napi::CallbackInfo& info) : JsModel(info) {
@@ -117,5 +128,14 @@ class JsAutoencoder : public JsModel<JsAutoencoder, AutoencoderState> {
 }  // namespace
 
 void RegisterAutoencoder(Napi::Env env, Napi::Object exports) { JsAutoencoder::Register(env, exports); }
+
+Decoder DecoderOf(const Napi::Value& value, const std::string& what) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(JsAutoencoder::Constructor().Value())) throw TypeError(what + " must be an Autoencoder");
+  std::shared_ptr<AutoencoderState> s = JsAutoencoder::Unwrap(value.As<Napi::Object>())->Shared();
+  return [s](const at::Tensor& z) {
+    std::lock_guard<std::mutex> lock(s->mutex);
+    return s->model->decode(z.to(s->device, at::kFloat)).to(at::kFloat);
+  };
+}
 
 }  // namespace latent::js

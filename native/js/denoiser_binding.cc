@@ -2,13 +2,19 @@
 // `kind`) on the shared JsModel handle (js_model.h), plus what is its own: rollouts and FLOP counts. A batch is
 // {state (B, T, C, *space), label? (B, D) or (D)}: states cross in the data layer's layout and the models use the
 // reference's (B, C, T, *space) inside. Shapes, labels and options are checked on the JS thread before anything
-// is queued.
+// is queued. The diffusion denoiser is open too (issue 14): denoise (one preconditioned evaluation) and
+// sampleFrom (a sampler run from a given x_1), and rollouts take MMPS guidance (options.guidance).
 #include "core/pch.h"
 
+#include <optional>
+
 #include "js/bindings.h"
+#include "js/guidance_binding.h"
 #include "js/js_model.h"
 #include "models/denoiser.h"
 #include "models/surrogate.h"
+#include "sample/guided_rollout.h"
+#include "sample/open_denoiser.h"
 #include "sample/rollout.h"
 #include "sample/samplers.h"
 
@@ -25,22 +31,6 @@ struct EmulatorState : ModelState {
   at::Tensor loss(const at::Tensor& x, const at::Tensor& label, const at::Tensor& mask = {}) {
     return diffusion() ? denoiser->loss(x, label, mask) : surrogate->loss(x, label, mask);
   }
-};
-
-// Network denoiser for one window batch: label (N, D) and the window mask (N, L) fixed.
-class NetworkDenoiser : public GaussianDenoiser {
- public:
-  NetworkDenoiser(DenoiserImpl& model, torch::Tensor label, torch::Tensor mask) : model_(model), label_(std::move(label)), mask_(std::move(mask)) {}
-  double alpha(double t) const override { return model_.schedule().alpha(t); }
-  double sigma(double t) const override { return model_.schedule().sigma(t); }
-  torch::Tensor mean(const torch::Tensor& x_t, double t) override {
-    auto opts = x_t.options().dtype(torch::kFloat32);
-    return model_.mean(x_t, torch::full({x_t.size(0)}, alpha(t), opts), torch::full({x_t.size(0)}, sigma(t), opts), label_, mask_);
-  }
-
- private:
-  DenoiserImpl& model_;
-  torch::Tensor label_, mask_;
 };
 
 // States in the public layout (B, T, C, *space): rank, channels and (when the config fixes it) spatial size.
@@ -87,6 +77,9 @@ at::Tensor ToModel(const at::Tensor& x, const at::Device& device, at::ScalarType
   return x.to(device, dtype).transpose(1, 2).contiguous();
 }
 
+// Model (B, C, L, *S) → public (B, L, C, *S) float32 on the CPU.
+at::Tensor FromModel(const at::Tensor& y) { return y.to(at::kFloat).transpose(1, 2).contiguous().to(at::kCPU); }
+
 struct RolloutResult {
   at::Tensor states;
   double seconds = 0;
@@ -98,6 +91,8 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
   static void Register(Napi::Env env, Napi::Object exports) {
     auto methods = SharedMethods();
     methods.push_back(InstanceMethod<&JsEmulator::Rollout>("rollout"));
+    methods.push_back(InstanceMethod<&JsEmulator::Denoise>("denoise"));
+    methods.push_back(InstanceMethod<&JsEmulator::SampleFrom>("sampleFrom"));
     methods.push_back(InstanceMethod<&JsEmulator::ForwardFlops>("forwardFlops"));
     exports.Set("Emulator", DefineClass(env, "Emulator", methods));
   }
@@ -144,11 +139,13 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
 
  private:
   // rollout(context (B, c, C, *S), label, options) → {states (B, K, T, C, *S), seconds, evaluations}.
-  // options: {length, window, context, overlap, crop, members, seed} and the sampler's (ReadSamplerOptions).
+  // options: {length, window, context, overlap, crop, members, seed} and the sampler's (ReadSamplerOptions),
+  // and guidance (MMPS, ReadGuidance in js/guidance_binding.h; diffusion only).
   Napi::Value Rollout(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     at::Tensor context, label;
     RolloutOptions o;
+    std::optional<GuidedRolloutArgs> guidance;  // MMPS (native/sample/guided_rollout.h)
     Guard(env, Name("rollout"), [&]() -> Napi::Value {
       context = JsTensor::TensorOf(info[0], "context");
       CheckStates(context, state_->config, "context");
@@ -170,15 +167,20 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
         throw std::invalid_argument("context holds " + std::to_string(context.size(1)) + " states, options.context says " + std::to_string(o.context));
       o.validate();
       label = CheckLabel(info[1], state_->config, context.size(0));
+      guidance = ReadGuidance(r.object("guidance"), context.size(0));
+      if (guidance && !state_->diffusion()) throw std::invalid_argument(r.name("guidance") + ": guidance needs a diffusion denoiser; the neural solver (surrogate) cannot be guided");
       return env.Undefined();
     });
     StatePtr s = state_;
     return RunAsync<RolloutResult>(
         env, Name("rollout"),
-        [s, context, label, o]() {
+        [s, context, label, o, guidance]() {
           std::lock_guard<std::mutex> lock(s->mutex);
           auto start = std::chrono::steady_clock::now();
-          c10::InferenceMode inference;
+          std::optional<c10::InferenceMode> inference;  // a guided rollout differentiates the denoiser and decoder
+          std::optional<torch::NoGradGuard> noGrad;
+          if (guidance) noGrad.emplace();
+          else inference.emplace();
           AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
           const bool wasTraining = s->module->is_training();
           s->module->eval();
@@ -191,7 +193,7 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
           WindowEmulator emulate;
           if (s->diffusion()) {
             emulate = [&](const at::Tensor& y, const at::Tensor& mask) {
-              NetworkDenoiser net(*s->denoiser, lab, mask);
+              ModelDenoiser net(*s->denoiser, lab, mask);
               return sampleMasked(net, y, maskChannels(mask, y.sizes(), at::kBool), at::Tensor(), o.sampler, gen, &result.evaluations);
             };
           } else {
@@ -201,7 +203,14 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
               return at::where(m, y, s->surrogate->forward(y, lab, mask));
             };
           }
-          at::Tensor out = rollout(emulate, ctx, o);  // (B·reps, C, T, *S)
+          at::Tensor out;  // (B·reps, C, T, *S)
+          if (guidance) {
+            ObservationSpec spec = guidance->spec;
+            spec.observations = spec.observations.repeat_interleave(reps, 0);
+            out = guidedRollout(*s->denoiser, guidance->decode, ctx, lab, o, spec, gen, &result.evaluations);
+          } else {
+            out = rollout(emulate, ctx, o);
+          }
           s->module->train(wasTraining);
           std::vector<int64_t> shape{B, reps};
           for (int64_t d = 1; d < out.dim(); ++d) shape.push_back(out.size(d));
@@ -223,6 +232,130 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
           return out;
         },
         {info[0], info[1]});
+  }
+
+  // The open denoiser (native/sample/open_denoiser.h). batch = {x (B, L, C, *S), label?, mask? (B, L), context?
+  // (B, L, C, *S)}: x_t (or x_1), the known-state mask (default none) and the clean values of the known states.
+  struct OpenBatch {
+    at::Tensor x, label, mask, context;
+  };
+  OpenBatch ReadOpen(const Napi::Value& value, const std::string& method) const {
+    if (!state_->diffusion()) throw std::invalid_argument(method + " needs a diffusion denoiser, not a surrogate");
+    OptionReader b(value, "batch");
+    b.onlyKeys({"x", "label", "mask", "context"});
+    OpenBatch r;
+    r.x = JsTensor::TensorOf(b.raw("x"), "batch.x");
+    CheckStates(r.x, state_->config, "batch.x");
+    const int64_t B = r.x.size(0), L = r.x.size(1);
+    r.label = CheckLabel(b.raw("label"), state_->config, B);
+    r.mask = b.has("mask") ? JsTensor::TensorOf(b.raw("mask"), "batch.mask").to(at::kBool) : at::zeros({B, L}, at::kBool);
+    if (r.mask.sizes() != at::IntArrayRef{B, L})
+      throw std::invalid_argument("batch.mask must have shape (B, L) = " + ShapeText({B, L}) + ", got " + ShapeText(r.mask.sizes()));
+    if (b.has("context")) {
+      r.context = JsTensor::TensorOf(b.raw("context"), "batch.context");
+      if (r.context.sizes() != r.x.sizes())
+        throw std::invalid_argument("batch.context must have the shape of batch.x " + ShapeText(r.x.sizes()) + ", got " + ShapeText(r.context.sizes()));
+    }
+    return r;
+  }
+
+  // denoise(batch, {alpha (B), sigma (B)}) → {mean (B, L, C, *S), c_skip, c_out, c_in, c_noise (B) float64}: one
+  // evaluation of E[x | x_t] in evaluation mode, with the clean-context rule when batch.context is given.
+  Napi::Value Denoise(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    OpenBatch in;
+    at::Tensor alpha, sigma;
+    Guard(env, Name("denoise"), [&]() -> Napi::Value {
+      in = ReadOpen(info[0], Name("denoise"));
+      OptionReader levels(info.Length() > 1 ? info[1] : env.Undefined(), "levels");
+      levels.onlyKeys({"alpha", "sigma"});
+      const int64_t B = in.x.size(0);
+      auto level = [&](const char* key) {
+        if (!levels.has(key)) throw TypeError(levels.name(key) + " is required");
+        at::Tensor t = JsTensor::TensorOf(levels.raw(key), levels.name(key)).to(at::kDouble).flatten();
+        if (t.numel() != 1 && t.numel() != B)
+          throw std::invalid_argument(levels.name(key) + " must hold 1 or B = " + std::to_string(B) + " values, got " + std::to_string(t.numel()));
+        return t.expand({B}).contiguous();
+      };
+      alpha = level("alpha");
+      sigma = level("sigma");
+      return env.Undefined();
+    });
+    StatePtr s = state_;
+    return RunAsync<DenoiseResult>(
+        env, Name("denoise"),
+        [s, in, alpha, sigma]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          c10::InferenceMode inference;
+          AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
+          const bool wasTraining = s->module->is_training();
+          s->module->eval();  // as rollouts: no dropout
+          const auto d = s->device;
+          DenoiseResult r;
+          try {
+            r = denoise(*s->denoiser, ToModel(in.x, d), alpha.to(d), sigma.to(d), in.label.defined() ? in.label.to(d, at::kFloat) : in.label, in.mask.to(d),
+                        in.context.defined() ? ToModel(in.context, d) : in.context);
+          } catch (...) {
+            s->module->train(wasTraining);
+            throw;
+          }
+          s->module->train(wasTraining);
+          r.mean = FromModel(r.mean);
+          for (at::Tensor* p : {&r.c_skip, &r.c_out, &r.c_in, &r.c_noise}) *p = p->to(at::kCPU);
+          return r;
+        },
+        [](Napi::Env env, DenoiseResult& r) -> Napi::Value {
+          auto out = Napi::Object::New(env);
+          out.Set("mean", JsTensor::Wrap(env, r.mean));
+          out.Set("c_skip", JsTensor::Wrap(env, r.c_skip));
+          out.Set("c_out", JsTensor::Wrap(env, r.c_out));
+          out.Set("c_in", JsTensor::Wrap(env, r.c_in));
+          out.Set("c_noise", JsTensor::Wrap(env, r.c_noise));
+          return out;
+        },
+        {info[0]});
+  }
+
+  // sampleFrom(batch, options {sampler options, seed}) → (B, L, C, *S): a sampler run from x_1 = batch.x at t = 1
+  // to t = 0, conditioned on context[mask] as rollouts are when batch.context is given.
+  Napi::Value SampleFrom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    OpenBatch in;
+    SamplerOptions so;
+    uint64_t seed = 0;
+    Guard(env, Name("sampleFrom"), [&]() -> Napi::Value {
+      in = ReadOpen(info[0], Name("sampleFrom"));
+      OptionReader r = OptionsArg(info, 1, "options");
+      r.onlyKeys({"sampler", "steps", "order", "eta", "corrections", "delta", "seed"});
+      so = ReadSamplerOptions(r);
+      const int64_t v = r.integer("seed", 0);
+      if (v < 0) throw std::invalid_argument(r.name("seed") + " must be a non-negative integer");
+      seed = uint64_t(v);
+      return env.Undefined();
+    });
+    StatePtr s = state_;
+    return RunAsync<at::Tensor>(
+        env, Name("sampleFrom"),
+        [s, in, so, seed]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          c10::InferenceMode inference;
+          AutocastGuard autocast(s->device.type(), at::kBFloat16, s->bf16);
+          const bool wasTraining = s->module->is_training();
+          s->module->eval();
+          const auto d = s->device;
+          at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+          at::Tensor out;
+          try {
+            out = sampleFrom(*s->denoiser, ToModel(in.x, d), in.label.defined() ? in.label.to(d, at::kFloat) : in.label, in.mask.to(d),
+                             in.context.defined() ? ToModel(in.context, d) : in.context, so, gen);
+          } catch (...) {
+            s->module->train(wasTraining);
+            throw;
+          }
+          s->module->train(wasTraining);
+          return FromModel(out);
+        },
+        [](Napi::Env env, at::Tensor& r) -> Napi::Value { return JsTensor::Wrap(env, r); }, {info[0]});
   }
 
   // forwardFlops(window, spatialShape) → FLOPs (2·MACs) of one network evaluation for one sample.

@@ -113,4 +113,12 @@ SamplerOptions ReadSamplerOptions(const OptionReader& r) {
   return s;
 }
 
+GuidanceOptions ReadGuidanceOptions(const OptionReader& r) {
+  GuidanceOptions g;
+  g.solver = r.string("solver", g.solver);
+  g.iterations = r.integer("iterations", g.iterations);
+  g.validate();
+  return g;
+}
+
 }  // namespace latent::js

@@ -6,6 +6,7 @@
 #include "models/autoencoder.h"
 #include "models/denoiser.h"
 #include "optim/train_step.h"
+#include "sample/mmps.h"
 #include "sample/rollout.h"
 #include "sample/samplers.h"
 
@@ -21,5 +22,7 @@ AutoencoderConfig ReadAutoencoderConfig(const OptionReader& config);
 void ReadOptimizerOptions(const OptionReader& options, TrainerOptions& into, int64_t& accumulate);
 // {sampler, steps, order, eta, corrections, delta}, validated.
 SamplerOptions ReadSamplerOptions(const OptionReader& options);
+// MMPS's linear solve: {solver: gmres | cg, iterations}, validated (other keys left to the caller).
+GuidanceOptions ReadGuidanceOptions(const OptionReader& options);
 
 }  // namespace latent::js

@@ -19,6 +19,7 @@ class OptionReader {
   // `path` names it in errors ("options", "config.schedule").
   OptionReader(const Napi::Value& value, std::string path, bool optional = false);
 
+  bool present() const { return object_.has_value(); }  // false for an optional reader of undefined/null
   bool has(const char* key) const;  // present and not undefined
   double number(const char* key, double fallback) const;
   double required(const char* key) const;  // a number that must be given

@@ -23,6 +23,9 @@ interface Flags {
   decodeBatch?: string;
   device?: string;
   ignoreSizeLimits?: boolean;
+  observe?: string;
+  operator?: string;
+  obsNoise: string;
 }
 
 const integer = (name: string, v: string) => parseInteger(name, v, 1);
@@ -45,6 +48,9 @@ export function register(program: Command): void {
     .option('--decode-batch <n>', 'states per decoder call (default: from free memory)')
     .option('--device <device>', "device (default: the run's)")
     .option('--ignore-size-limits', 'run even when the memory/disk estimate exceeds what is free')
+    .option('--observe <path>', 'MMPS guidance: a Well file (or a directory of files named as the inputs) whose states are observed')
+    .option('--operator <op>', 'observation operator with --observe: subsample:N | downscale:N')
+    .option('--obs-noise <sigma>', 'observation noise σ with --observe (added to A(x) when the file is on the data grid)', '0.1')
     .action(async (run: string, f: Flags) => {
       if (!(SAMPLERS as readonly string[]).includes(f.sampler)) throw new Error(`unknown sampler '${f.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
       if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
@@ -65,6 +71,7 @@ export function register(program: Command): void {
             decodeBatch: f.decodeBatch === undefined ? undefined : integer('decode-batch', f.decodeBatch),
             device: f.device,
             ignoreSizeLimits: f.ignoreSizeLimits,
+            ...(f.observe !== undefined ? { observe: f.observe, operator: f.operator ?? '', obsNoise: Number(f.obsNoise) } : {}),
             signal,
             warn: (line) => process.stderr.write(`warning: ${line}\n`),
             onProgress: (p) => {

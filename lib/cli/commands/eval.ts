@@ -27,6 +27,8 @@ interface Flags {
   horizons?: string;
   solverSpeed: boolean;
   baselines: boolean;
+  operator?: string;
+  obsNoise: string;
 }
 
 const nonNegative = (name: string, v: string) => parseInteger(name, v, 0);
@@ -48,7 +50,8 @@ export function formatEvalSummary(s: EvalSummary): string {
   return [
     `${s.name} (${s.kind}), ${s.dataset} ${s.split}: ${s.protocol.trajectories} trajectories, K = ${s.protocol.samples}`,
     `${'VRMSE (mean of fields)'.padEnd(22)}${h.join('')}`,
-    row('emulator', 'vrmse'),
+    row(s.guidance ? `guided (${s.guidance.operator})` : 'emulator', 'vrmse'),
+    s.guidance ? `${'unguided'.padEnd(22)}${s.guidance.unguided_vrmse.map(fmt).join('')}` : undefined,
     row('autoencoder', 'ae_vrmse'),
     row('persistence', 'persistence_vrmse'),
     row('climatology', 'climatology_vrmse'),
@@ -81,6 +84,8 @@ export function register(program: Command): void {
     .option('--horizons <ranges>', 'lead-time ranges, e.g. 1:20,21:60,61:100 (default: the reference\'s for the physics)')
     .option('--no-solver-speed', 'skip timing the built-in solver for the speed-up')
     .option('--no-baselines', 'skip the persistence and climatology baselines (the climatology reads the train split once, then is cached)')
+    .option('--operator <op>', 'MMPS guidance by observations of each test trajectory: subsample:N | downscale:N (the unguided evaluation runs too)')
+    .option('--obs-noise <sigma>', 'observation noise σ with --operator', '0.1')
     .action(async (run: string, f: Flags) => {
       if (!(SAMPLERS as readonly string[]).includes(f.sampler)) throw new Error(`unknown sampler '${f.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
       if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
@@ -104,6 +109,7 @@ export function register(program: Command): void {
             horizons: f.horizons ? parseHorizons(f.horizons) : undefined,
             solverSpeed: f.solverSpeed,
             baselines: f.baselines,
+            ...(f.operator !== undefined ? { operator: f.operator, obsNoise: Number(f.obsNoise) } : {}),
             signal,
             log: (line) => process.stderr.write(`${line}\n`),
             warn: (line) => process.stderr.write(`warning: ${line}\n`),
