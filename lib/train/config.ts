@@ -12,7 +12,7 @@ import { didYouMean } from '../data/errors.js';
 import { AutoencoderConfigSchema, type AutoencoderConfig } from '../models/autoencoder-config.js';
 import { ViTConfigSchema, type ViTConfig } from '../models/vit-config.js';
 import { readConfigFile } from '../util/config-file.js';
-import { deviceProblem } from '../util/device-check.js';
+import { deviceNameProblem } from '../util/device-check.js';
 
 export const OPTIMIZERS = ['adamw', 'soap'] as const;
 export const SCHEDULERS = ['constant', 'linear', 'cosine'] as const;
@@ -56,7 +56,7 @@ export const TrainSchema = z
       .string()
       .default('cpu')
       .superRefine((device, ctx) => {
-        const problem = deviceProblem(device);
+        const problem = deviceNameProblem(device);
         if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
       }),
     precision: z.enum(['float32', 'bfloat16']).default('float32'),

@@ -31,6 +31,7 @@ import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig,
 import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openRunDir } from './run-dir.js';
 import { openTrainValid } from './train-valid.js';
+import { checkDeviceUsable } from '../util/device-check.js';
 
 export type TrainEmulatorOptions = RunOptions<{
   dir: string;
@@ -104,6 +105,7 @@ const cacheHint = (aeRun: string, split: string) => `run \`latent-emulator cache
  * (resumption of a latent run) refuses a cache re-encoded since the run started.
  */
 export async function checkEmulatorRun(config: EmulatorRunConfig, expectAeHash?: string): Promise<OpenedEmulatorData> {
+  checkDeviceUsable(config.train.device); // before any data is opened or a run directory made
   return config.space === 'pixel' ? checkPixelRun(config) : checkLatentRun(config, expectAeHash);
 }
 
