@@ -13,7 +13,7 @@ import { AutoencoderConfigSchema, type AutoencoderConfig } from '../models/autoe
 import { ViTConfigSchema, type ViTConfig } from '../models/vit-config.js';
 import { OptimSchema } from '../models/schemas.js';
 import { readConfigFile } from '../util/config-file.js';
-import { deviceProblem } from '../util/device-check.js';
+import { deviceNameProblem } from '../util/device-check.js';
 
 export { OPTIMIZERS, OptimSchema, SCHEDULERS } from '../models/schemas.js';
 
@@ -30,7 +30,7 @@ export const TrainSchema = z
       .string()
       .default('cpu')
       .superRefine((device, ctx) => {
-        const problem = deviceProblem(device);
+        const problem = deviceNameProblem(device);
         if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
       }),
     precision: z.enum(['float32', 'bfloat16']).default('float32'),

@@ -18,6 +18,7 @@ import { BatchStream, fixedBatchShare } from './batches.js';
 import { configYaml, readRunConfig, type AeRunConfig } from './config.js';
 import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openTrainValid } from './train-valid.js';
+import { checkDeviceUsable } from '../util/device-check.js';
 
 export type TrainAeOptions = RunOptions<{ dir: string; config: AeRunConfig; trainItems: number; validItems: number; parameters: number }>;
 
@@ -34,6 +35,7 @@ interface Opened {
 
 /** Opens both splits and checks the configuration against them: no compute is spent before this passes. */
 export async function checkAeRun(config: AeRunConfig): Promise<Opened> {
+  checkDeviceUsable(config.train.device); // before any data is opened or a run directory made
   const root = resolve(config.dataset.root);
   if (!existsSync(root)) throw new Error(`dataset.root ${root} does not exist (set dataset.root=/path/to/data)`);
   const { root: _root, ...datasetConfig } = config.dataset;

@@ -32,6 +32,7 @@ import { BatchStream, fixedBatchShare } from './batches.js';
 import { emulatorConfigYaml, modelSection, readEmulatorRunConfig, readRunConfig, type EmulatorRunConfig, type EmulatorSpace } from './config.js';
 import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { openTrainValid } from './train-valid.js';
+import { checkDeviceUsable } from '../util/device-check.js';
 
 export type TrainEmulatorOptions = RunOptions<{
   dir: string;
@@ -105,6 +106,7 @@ const cacheHint = (aeRun: string, split: string) => `run \`latent-emulator cache
  * (resumption of a latent run) refuses a cache re-encoded since the run started.
  */
 export async function checkEmulatorRun(config: EmulatorRunConfig, expectAeHash?: string): Promise<OpenedEmulatorData> {
+  checkDeviceUsable(config.train.device); // before any data is opened or a run directory made
   return config.space === 'pixel' ? checkPixelRun(config) : checkLatentRun(config, expectAeHash);
 }
 

@@ -126,7 +126,7 @@ CachingCpuAllocator* CachingCpuAllocator::instance = nullptr;
 void InstallCpuCachingAllocator() {
   static std::once_flag once;
   std::call_once(once, [] {
-    size_t limitMb = 512;
+    size_t limitMb = 0;  // off by default: memory.mjs measured it slower (page faults) on this machine; see README
     if (const char* text = std::getenv("LATENT_EMULATOR_CPU_CACHE_MB")) limitMb = std::strtoull(text, nullptr, 10);
     if (limitMb == 0) return;  // off: libtorch's default allocator (glibc malloc), e.g. to measure the difference
     // Never destroyed: tensors may be freed during process exit, after static destructors ran.

@@ -12,8 +12,9 @@
 
 namespace latent {
 
-// Installs the allocator (once per process). LATENT_EMULATOR_CPU_CACHE_MB sets the cache limit (default
-// 512); 0 leaves libtorch's default allocator in place (scripts/bench/memory.mjs compares the two).
+// Installs the allocator (once per process) when LATENT_EMULATOR_CPU_CACHE_MB sets a cache limit; 0 (the
+// default, until scripts/bench/memory.mjs shows it pays: it measured more page faults, not fewer) leaves
+// libtorch's default allocator in place.
 void InstallCpuCachingAllocator();
 
 struct CpuCacheStats {
