@@ -23,14 +23,14 @@ class JsAutoencoder : public JsModel<JsAutoencoder, AutoencoderState> {
     methods.push_back(InstanceMethod<&JsAutoencoder::Decode>("decode"));
     methods.push_back(InstanceMethod<&JsAutoencoder::BenchLoop>("benchLoop"));
     Napi::Function cls = DefineClass(env, "Autoencoder", methods);
-    Constructor() = Napi::Persistent(cls);
     exports.Set("Autoencoder", cls);
   }
 
-  // The class, for DecoderOf's instanceof check.
-  static Napi::FunctionReference& Constructor() {
-    static Napi::FunctionReference constructor;
-    return constructor;
+  // Every Autoencoder object carries this type tag, so that DecoderOf can tell one apart from any other object
+  // without a per-process reference to the class (which would outlive a worker thread's environment).
+  static const napi_type_tag* TypeTag() {
+    static const napi_type_tag tag = {0x6c6174656e742d65ULL, 0x6d752d6165000001ULL};
+    return &tag;
   }
   StatePtr Shared() const { return state_; }
 
@@ -40,6 +40,7 @@ class JsAutoencoder : public JsModel<JsAutoencoder, AutoencoderState> {
       auto state = std::make_shared<AutoencoderState>();
       state->model = Autoencoder(ReadAutoencoderConfig(OptionReader(info[0], "config")));
       Init(info, state, state->model.ptr());
+      NAPI_THROW_IF_FAILED(info.Env(), napi_type_tag_object(info.Env(), info.This(), TypeTag()), Napi::Value());
       return info.Env().Undefined();
     });
   }
@@ -130,7 +131,9 @@ class JsAutoencoder : public JsModel<JsAutoencoder, AutoencoderState> {
 void RegisterAutoencoder(Napi::Env env, Napi::Object exports) { JsAutoencoder::Register(env, exports); }
 
 Decoder DecoderOf(const Napi::Value& value, const std::string& what) {
-  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(JsAutoencoder::Constructor().Value())) throw TypeError(what + " must be an Autoencoder");
+  bool tagged = false;
+  if (value.IsObject() && napi_check_object_type_tag(value.Env(), value, JsAutoencoder::TypeTag(), &tagged) != napi_ok) tagged = false;
+  if (!tagged) throw TypeError(what + " must be an Autoencoder");
   std::shared_ptr<AutoencoderState> s = JsAutoencoder::Unwrap(value.As<Napi::Object>())->Shared();
   return [s](const at::Tensor& z) {
     std::lock_guard<std::mutex> lock(s->mutex);
