@@ -88,7 +88,12 @@ export function launch(o: LaunchOptions): Promise<LaunchResult> {
       }, grace);
       killTimer.unref();
     };
+    // An interrupt forwarded to the ranks: each saves and exits 130 (SIGINT) or 143 (SIGTERM), which is then
+    // the launcher's own exit code too (stopped early, not failed), so scripts and schedulers see it.
+    let interrupted: number | undefined;
+    const isInterruptExit = (e: RankExit) => interrupted !== undefined && !e.signal && (e.code === 130 || e.code === 143);
     const forward = (signal: NodeJS.Signals) => () => {
+      interrupted = signal === 'SIGINT' ? 130 : 143;
       for (const c of children) if (!c.exit) c.child.kill(signal);
     };
     const onInt = forward('SIGINT');
@@ -107,7 +112,8 @@ export function launch(o: LaunchOptions): Promise<LaunchResult> {
       process.off('SIGTERM', onTerm);
       process.off('exit', onExit);
       const exits = children.map((c) => c.exit!);
-      resolve({ exitCode: failure ? 1 : 0, exits, failure });
+      const stoppedEarly = !failure && exits.some(isInterruptExit);
+      resolve({ exitCode: failure ? 1 : stoppedEarly ? interrupted! : 0, exits, failure });
     };
 
     for (let localRank = 0; localRank < o.nprocPerNode; localRank++) {
@@ -121,6 +127,10 @@ export function launch(o: LaunchOptions): Promise<LaunchResult> {
       const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
         if (entry.exit) return;
         entry.exit = { rank, localRank, pid: child.pid ?? -1, code, signal };
+        if (isInterruptExit(entry.exit)) {
+          finished();
+          return;
+        }
         if ((code !== 0 || signal) && !failure && !stopping) {
           failure = `rank ${rank} (local rank ${localRank}, pid ${entry.exit.pid}) ${describe(entry.exit)}`;
           log(`launch: ${failure}; stopping the other ranks`);

@@ -45,7 +45,8 @@ const hasCheckpoint = (dir: string) => readdirSync(dir).some((f) => f.startsWith
 test('train-ae, train-diffusion, train-surrogate: Ctrl-C saves the run and exits 130', async () => {
   const aeDir = join(root, 'runs', 'ae-int');
   const ae = await interrupted('train-ae', '--config', preset, '--run-dir', aeDir, '--progress', 'none', 'train.epochs=50', 'train.epoch_size=2');
-  expect(ae.err).toMatch(/stopped at epoch 0/);
+  expect(ae.err).toMatch(/stopped at epoch \d+, step \d+/);
+  expect(ae.err).not.toMatch(/finished/);
   expect(ae.code).toBe(130);
   expect(hasCheckpoint(aeDir)).toBe(true);
   // The interrupted run is a usable autoencoder run for the emulators.
@@ -69,7 +70,9 @@ test('train-ae, train-diffusion, train-surrogate: Ctrl-C saves the run and exits
     const dir = join(root, 'runs', `${kind}-int`);
     const r = await interrupted(`train-${kind}`, '--config', config, '--run-dir', dir, '--progress', 'none');
     expect([kind, r.code]).toEqual([kind, 130]);
-    expect(r.err).toMatch(/stopped at epoch 0/);
+    // Which epoch the interrupt lands in depends on the machine's load; that it stopped early does not.
+    expect(r.err).toMatch(/stopped at epoch \d+, step \d+/);
+    expect(r.err).not.toMatch(/finished/);
     expect(hasCheckpoint(dir)).toBe(true);
   }
   // A run that is not interrupted still exits 0.

@@ -48,5 +48,6 @@ export function register(program: Command): void {
         command: argv,
       });
       if (result.failure) throw new Error(`launch failed: ${result.failure}`);
+      process.exitCode = result.exitCode; // 130/143: the ranks were interrupted and saved
     });
 }
