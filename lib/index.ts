@@ -20,7 +20,7 @@ export { vitConfig, ViTConfigSchema, type ViTConfig, type ViTConfigInput, type E
 export { emulateRollout, windowCount, SAMPLERS, type Rollout, type RolloutOptions, type SamplerOptions, type SamplerName } from './emulate/rollout.js';
 export { openEmulationRun, type EmulationRun, type OpenEmulationOptions } from './emulate/pipeline.js';
 export { emulateBatch, type EmulateBatchOptions, type EmulateBatchResult } from './emulate/batch.js';
-export { noiseSchedule, timesteps, type NoiseSchedule, type NoiseScheduleConfig } from './emulate/noise-schedule.js';
+export { noiseSchedule, timesteps, type NoiseSchedule, type NoiseScheduleConfig } from './models/noise-schedule.js';
 export { applyObservationOperator, checkGuidance, guidanceOptions, observationsFrom, parseObservationOperator, type GuidanceInput, type ObservationOperator } from './emulate/guidance.js';
 export { evaluateRun, defaultHorizons, CSV_COLUMNS, EVAL_FORMAT, type EvaluateOptions, type EvalSummary, type EvalProtocol } from './eval/evaluate.js';
 export { fieldMetrics, ensembleMetrics, ensembleSpectra, ENSEMBLE_METRICS, type EnsembleMetrics, type EnsembleMetricName } from './eval/metrics.js';

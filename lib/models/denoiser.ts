@@ -6,7 +6,7 @@
 // ones (`sample`).
 import type { NativeOpenBatch, NativeTensor } from '../native/addon-types.js';
 import { tensor } from '../tensor.js';
-import { noiseSchedule, type NoiseSchedule } from '../emulate/noise-schedule.js';
+import { noiseSchedule, type NoiseSchedule } from './noise-schedule.js';
 import { EmulatorModel, type EmulatorOptions } from './emulator-model.js';
 import { asNative, type TensorLike } from './native-model.js';
 import { optionsError, SampleOptionsSchema, type SamplerOptions, type ViTConfigInput } from './schemas.js';

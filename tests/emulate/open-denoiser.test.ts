@@ -1,7 +1,7 @@
 // The open denoiser: `denoise` (posterior mean and EDM parts at any noise level), the schedule as
 // functions, and a TypeScript Euler sampler over `denoise` that matches the native `euler` sampler.
 import { Denoiser } from '../../lib/models/denoiser.js';
-import { noiseSchedule, timesteps } from '../../lib/emulate/noise-schedule.js';
+import { noiseSchedule, timesteps } from '../../lib/models/noise-schedule.js';
 import { tensor } from '../../lib/tensor.js';
 import { randomValues, tiny } from './helpers.js';
 
