@@ -8,7 +8,14 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     exitCode = signal === 'SIGTERM' ? 143 : 130;
-    if (interrupts > 1) process.exit(exitCode);
+    if (interrupts > 1) {
+      // Quit at once, by the signal itself (the shell reports 128 + its number): process.exit would run exit
+      // handlers and static destructors while native work may still run on the compute thread (seen to crash).
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+      process.kill(process.pid, signal);
+      return;
+    }
     process.stderr.write('\ninterrupt: stopping after this step and saving (Ctrl-C again to quit without saving)\n');
     controller.abort();
   };
