@@ -81,7 +81,12 @@ void Drain(napi_env env, napi_value, void* context, void*) {
     if (it == calls->settles.end()) continue;
     SettleJob settle = std::move(it->second);
     calls->settles.erase(it);
-    settle(Napi::Env(env));
+    // Drain is a C callback: nothing may escape it. A settle that cannot resolve or reject its Promise (the
+    // environment started shutting down, e.g. a worker being terminated) drops its result.
+    try {
+      settle(Napi::Env(env));
+    } catch (...) {
+    }
   }
   if (calls->settles.empty()) HoldLoop(*calls, false);
 }
