@@ -93,7 +93,8 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
   const emulator = createEmulator({ kind: config.kind, model: config.model, stateShape: cache.latent_shape, labelFeatures: cache.label_features, device, precision }).eval();
   try {
     if (ae && autoencoder) await ae.loadWeights(autoencoder.weights.path, { strict: true, ema: autoencoder.config.optim.ema_decay > 0 });
-    await emulator.loadWeights(weights.path, { strict: true });
+    // A checkpoint (`--weights state`) of an EMA run holds both; the averaged weights are the ones to use.
+    await emulator.loadWeights(weights.path, { strict: true, ema: config.optim.ema_decay > 0 });
   } catch (err) {
     throw runError(dir, (err as Error).message);
   }

@@ -194,7 +194,6 @@ function checkAgainstData(config: EmulatorRunConfig, train: WindowDataset, valid
     if (s % patch[i + 1]! !== 0) throw new Error(`${w.axis} ${i} of size ${s} is not divisible by ${section}.patch_size ${patch[i + 1]}`);
   });
   if (config.train.accumulate !== 1) throw new Error(`train.accumulate = ${config.train.accumulate}: gradient accumulation is not supported for emulators yet (use 1)`);
-  if (config.optim.ema_decay > 0) throw new Error(`optim.ema_decay = ${config.optim.ema_decay}: EMA is not supported for emulators yet (the reference's emulators use none; set 0)`);
   if (config.train.batch_size > train.length) throw new Error(`train.batch_size ${config.train.batch_size} is larger than the training set (${train.length} windows)`);
   if (config.valid.batch_size > valid.length) throw new Error(`valid.batch_size ${config.valid.batch_size} is larger than the validation set (${valid.length} windows)`);
 }
@@ -319,6 +318,9 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
     manualSeed(t.seed);
     const model = createEmulator(cfg, data.cache);
     model.configureOptimizer(optimizerOptionsOf(o, t.accumulate));
+    // EMA (optim.ema_decay > 0): validated and saved as state_best with the averaged weights, as train-ae does;
+    // the checkpoint keeps both, and eval/emulate load the averaged ones.
+    const ema = o.ema_decay > 0;
     const labelled = data.cache.label_features > 0;
     if (group.isMain) options.onStart?.({ dir: dir!, config: cfg, trainItems: trainSet.length, validItems: validSet.length, parameters: model.parameterCount(), latentShape: data.cache.latent_shape, space: cfg.space });
 
@@ -344,7 +346,7 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
               fixedBatchShare(validSet, cfg.valid.epoch_size, cfg.valid.batch_size, false, group.rank, group.worldSize),
               ({ batch }) => batch.state.shape[0]!,
               // batch `index` keeps its seed whichever rank evaluates it
-              ({ batch, index }) => model.loss({ state: batch.state, label: labelled ? batch.label : undefined }, { seed: t.seed * 7919 + 1_000_003 + index }),
+              ({ batch, index }) => model.loss({ state: batch.state, label: labelled ? batch.label : undefined }, { ema, seed: t.seed * 7919 + 1_000_003 + index }),
             );
           } finally {
             model.train();
@@ -352,7 +354,7 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
         },
         saveState: (path, metadata) => model.saveCheckpoint(path, metadata),
         loadState: (path) => model.loadCheckpoint(path),
-        saveBest: (path, metadata) => model.saveWeights(path, metadata),
+        saveBest: (path, metadata) => model.saveWeights(path, metadata, { ema }),
       },
     });
     return { ...result, dir: dir!, config: cfg };

@@ -181,7 +181,6 @@ describe('bad input fails before any compute', () => {
     await expectFast('diffusion', ['train.batch_size=33'], /train.batch_size 33 is larger than the training set \(32 windows\)/);
     await expectFast('surrogate', ['valid.batch_size=9'], /valid.batch_size 9 is larger than the validation set \(8 windows\)/);
     await expectFast('diffusion', ['trajectory.stride=4'], /8 time steps are too few for windows of 5 states at stride 4/);
-    await expectFast('surrogate', ['optim.ema_decay=0.9'], /EMA is not supported/);
     expect(existsSync(join(root, 'runs', 'diffusion', 'diffusion_pixel'))).toBe(false);
   });
 
