@@ -203,6 +203,8 @@ export interface NativeAddon {
   RayleighBenard: new (options: NativeRayleighBenardOptions) => NativeRayleighBenard;
   Emulator: new (config: ViTConfig & { kind: EmulatorKind }, device: string) => NativeEmulator;
   /** Test hook (native/js/test_hooks.cc): the samplers driven by the exact denoiser of N(mean, diag(var)). */
+  /** Test hook: C++ references to the tensor behind a JS Tensor (1 = the JS object's alone). */
+  tensorUseCount(t: NativeTensor): number;
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
   /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
   distributed: import('../launch/process-group.js').NativeDistributed;

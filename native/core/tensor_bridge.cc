@@ -184,7 +184,9 @@ JsTensor::JsTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsTensor>(
   Napi::Env env = info.Env();
   try {
     if (info.Length() == 1 && info[0].IsExternal()) {
-      Adopt(env, *info[0].As<Napi::External<at::Tensor>>().Data());
+      // Move, not copy: the External lives until V8 collects it, and a copy there would keep the storage
+      // alive after dispose() (measured: +1 MiB of RSS per 1 MiB result until the next GC).
+      Adopt(env, std::move(*info[0].As<Napi::External<at::Tensor>>().Data()));
       return;
     }
     if (info.Length() < 2 || !info[0].IsTypedArray())

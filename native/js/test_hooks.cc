@@ -131,9 +131,23 @@ Napi::Value GaussianGuidedSample(const Napi::CallbackInfo& info) {
       [](Napi::Env env, at::Tensor& r) -> Napi::Value { return JsTensor::Wrap(env, r); }, {info[0], info[1], info[2], info[3]});
 }
 
+// tensorUseCount(t): how many C++ references the tensor behind a JS Tensor has (the JS object's own is 1).
+// A result that also stays referenced elsewhere (e.g. by the External that carried it into its JS object)
+// keeps its memory until garbage collection, whatever dispose() does.
+Napi::Value TensorUseCount(const Napi::CallbackInfo& info) {
+  at::Tensor t;
+  try {
+    t = JsTensor::TensorOf(info[0], "tensorUseCount: t");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(t.use_count() - 1));  // less the local copy
+}
+
 }  // namespace
 
 void RegisterTestHooks(Napi::Env env, Napi::Object exports) {
+  exports.Set("tensorUseCount", Napi::Function::New(env, TensorUseCount, "tensorUseCount"));
   exports.Set("gaussianSample", Napi::Function::New(env, GaussianSample, "gaussianSample"));
   exports.Set("gaussianGuidedSample", Napi::Function::New(env, GaussianGuidedSample, "gaussianGuidedSample"));
 }
