@@ -1,10 +1,13 @@
-// Every writer of HDF5 outputs (generate, cache-latents, emulate) on a real full disk: the write fails with
+// Every writer of HDF5 outputs (generate, cache-latents, emulate) and download on a real full disk: the write fails with
 // "no space left on device" and the path, no file is left under its final name (nor a temporary), and a rerun
 // with room finishes the job. Also: an existing output is re-verified on a rerun, not trusted, and temporary
 // files of killed runs are removed.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
+import { downloadFile } from '../../lib/data/download.js';
 import { emulateBatch } from '../../lib/emulate/batch.js';
 import { WellFile } from '../../lib/data/well-file.js';
 import { WellWriter } from '../../lib/data/well-writer.js';
@@ -153,3 +156,33 @@ describe('with a trained autoencoder and emulator', () => {
     expect([again.files, again.skipped]).toEqual([[r.files[1]], 1]);
   }, 60_000);
 });
+
+test('download: a full disk fails at once with the cause and the .part path (no retries), and a rerun with room resumes to the whole file', async () => {
+  if (!disk) return;
+  const body = Buffer.from(Array.from({ length: 256 << 10 }, (_, i) => (i * 7) & 255));
+  let gets = 0;
+  const server = createServer((req, res) => {
+    if (req.method === 'HEAD') return res.writeHead(200, { 'content-length': body.length }).end();
+    gets += 1;
+    const range = /bytes=(\d+)-/.exec(req.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    res.writeHead(range ? 206 : 200, { 'content-length': body.length - start, ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
+    res.end(body.subarray(start));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.hdf5`;
+    const path = join(disk.dir, 'download', 'f.hdf5');
+    disk.leaveFree(64 << 10);
+    await expect(downloadFile({ url, path }, { retries: 3 })).rejects.toThrow(/no space left on device \(ENOSPC\) writing .*download\/f\.hdf5\.part/);
+    expect(gets).toBe(1); // the local disk failing is not retried as a network error
+    expect(existsSync(path)).toBe(false);
+    disk.refill();
+    expect(await downloadFile({ url, path }, { retries: 3 })).toBe('downloaded');
+    expect(readFileSync(path).equals(body)).toBe(true);
+    expect(existsSync(`${path}.part`)).toBe(false);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}, 60_000);
