@@ -1,7 +1,7 @@
 // Memory and scheduling behaviour of native calls (issue 11's RSS growth, issue 15's page faults and second
 // OpenMP team). For each setting, in a child process of its own:
 //   - RSS after 10^4 calls of each kind (small tensor create/dispose, tiny encode, 1 MB tensor create + copy
-//     on the compute thread), against RSS after a warm-up of the same calls; target: within ±5 %;
+//     on the compute thread), against RSS after a warm-up of as many calls; target: within ±5 %;
 //   - voluntary context switches (all threads, /proc/self/task/*/status) and minor page faults
 //     (/proc/self/stat) per DCAE train step and per rollout.
 // Settings: "package" (the caching CPU allocator and the JS thread pinned to one OpenMP thread) against
@@ -40,6 +40,14 @@ function minorFaults() {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
 }
 
+/** A full GC, and the finalizers it queued run (Node-API finalizers run after the GC, on the loop). */
+async function settle() {
+  for (let i = 0; i < 2; i++) {
+    global.gc?.();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function measure() {
   const { Autoencoder } = await import('../../dist/models/autoencoder.js');
   const { Denoiser } = await import('../../dist/models/denoiser.js');
@@ -53,6 +61,10 @@ async function measure() {
   const tiny = Autoencoder.create({ name: 'tiny', lat_channels: 4, hid_channels: [16, 32], hid_blocks: [1, 1], pix_channels: 3 }).eval();
   const x16 = tensor(Float32Array.from({ length: 3 * 16 * 16 }, (_, i) => Math.sin(i)), [1, 3, 16, 16]);
   const kinds = {
+    'JS only (a 1 KiB typed array, baseline)': async () => {
+      const a = new Float32Array(256);
+      a[0] = 1;
+    },
     'tensor create/dispose (1 KiB)': async () => tensor(small, [256]).dispose(),
     'encode (tiny AE, 16²)': async () => (await tiny.encode(x16)).dispose(),
     'tensor create + copy (1 MiB)': async () => {
@@ -63,12 +75,14 @@ async function measure() {
     },
   };
   for (const [name, call] of Object.entries(kinds)) {
-    const warm = Math.max(100, CALLS / 10);
+    // Warm-up as long as the measurement: V8's own heap keeps growing over the first ~10^4 calls of any
+    // loop (the JS-only row shows it), which is not native memory.
+    const warm = CALLS;
     for (let i = 0; i < warm; i++) await call();
-    global.gc?.();
+    await settle();
     const start = rssBytes();
     for (let i = 0; i < CALLS; i++) await call();
-    global.gc?.();
+    await settle();
     const end = rssBytes();
     out.rss[name] = { calls: CALLS, start_mib: +(start / 2 ** 20).toFixed(1), end_mib: +(end / 2 ** 20).toFixed(1), growth: +((end - start) / start).toFixed(4) };
   }
