@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Proves the install path a user meets: `npm run prebuild` (prebuildify + node-gyp through binding.gyp),
+// Proves the install path a user meets: `npm run prebuildify` (prebuildify + node-gyp through binding.gyp),
 // `npm pack`, then installing the tarball in an empty project and loading the prebuilt addon with no
 // compiler on PATH. Exits non-zero on any failure. Used by CI after the test suite.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,7 +18,7 @@ function run(command, args, options = {}) {
 const work = mkdtempSync(join(tmpdir(), 'latent-emulator-package-'));
 try {
   say('prebuild (prebuildify → node-gyp → binding.gyp)');
-  run('npm', ['run', 'prebuild'], { cwd: root });
+  run('npm', ['run', 'prebuildify'], { cwd: root });
   const { resolveLibtorch } = await import('../dist/native/libtorch.js');
   const { prebuildPath } = await import('../dist/native/loader.js');
   const prebuilt = prebuildPath(resolveLibtorch(), root);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run prebuild`: prebuildify builds binding.gyp with node-gyp and names the binary after the libtorch
+// `npm run prebuildify` (not "prebuild": npm would run a "prebuild" script before every `npm run build`): prebuildify builds binding.gyp with node-gyp and names the binary after the libtorch
 // it links, prebuilds/<platform>-<arch>/latent_emulator.torch-<version>-<variant>.napi.node, which the
 // loader picks when the same libtorch is found at run time. node-gyp wipes build/, so it runs in a staging
 // copy of the sources and the local cmake-js build stays untouched.
