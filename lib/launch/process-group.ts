@@ -71,6 +71,8 @@ async function join(options: { threads?: number }): Promise<ProcessGroup> {
       const threads = defaultThreadsPerRank(r.localWorldSize);
       if (threads < getNumThreads()) setNumThreads(threads);
     }
+    // torchrun --max-restarts: a restarted group says so once (its run then resumes from the last checkpoint).
+    if (r.restartCount > 0 && r.rank === 0) process.stderr.write(`torchrun restart ${r.restartCount} (TORCHELASTIC_RESTART_COUNT=${r.restartCount}): ${r.worldSize} ranks rejoining at ${r.masterAddr}:${r.masterPort}\n`);
     await addon.distributed.init({ ...r, timeoutSeconds: distributedTimeout(), backend: 'gloo' });
   }
   const alone = r.worldSize === 1;
