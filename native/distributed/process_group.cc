@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -38,13 +40,58 @@ std::string where(const Group& g) {
   return "rank " + std::to_string(g.rendezvous.rank) + " of " + std::to_string(g.rendezvous.world);
 }
 
+std::string firstLine(std::string text) {
+  if (auto nl = text.find("\nException raised from"); nl != std::string::npos) text.resize(nl);  // c10 backtrace
+  return text;
+}
+
+std::string seconds(double s) {
+  std::ostringstream out;
+  out << s << " s";
+  return out.str();
+}
+
+std::string storeOwner(const Rendezvous& r) {
+  return r.use_agent_store ? "torchrun's rendezvous store" : r.rank == 0 ? "the rendezvous store (TCPStore server)" : "rank 0's rendezvous store";
+}
+
 [[noreturn]] void fail(const Group& g, const std::string& op, const std::exception& e) {
-  std::string cause = e.what();
-  if (auto nl = cause.find("\nException raised from"); nl != std::string::npos) cause.resize(nl);  // c10 backtrace
+  const std::string cause = firstLine(e.what());
   throw std::runtime_error("distributed " + op + " failed on " + where(g) + " (" + g.rendezvous.backend + ", " + g.rendezvous.master_addr + ":" +
                            std::to_string(g.rendezvous.master_port) + "): " + cause +
                            " — another rank probably exited, crashed or hung past the timeout (" +
                            std::to_string(static_cast<int64_t>(g.rendezvous.timeout_seconds)) + " s); the process group is unusable");
+}
+
+// Every rank announces itself (latent_emulator/joined/<rank>) and waits until all have, polling, so that
+// when one never comes (not started, crashed before joining, pointed at another MASTER_ADDR/MASTER_PORT)
+// the error names it; Gloo's own rendezvous would time out on an anonymous store key.
+void checkIn(const Group& g, c10d::Store& store, std::chrono::milliseconds timeout) {
+  const Rendezvous& r = g.rendezvous;
+  const auto key = [](int64_t rank) { return "latent_emulator/joined/" + std::to_string(rank); };
+  std::vector<int64_t> missing;
+  try {
+    store.set(key(r.rank), std::vector<uint8_t>{1});
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<int64_t> waiting;
+    for (int64_t k = 0; k < r.world; ++k) waiting.push_back(k);
+    for (;;) {
+      missing.clear();
+      for (int64_t k : waiting)
+        if (!store.check({key(k)})) missing.push_back(k);
+      if (missing.empty()) return;
+      waiting = missing;
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } catch (const std::exception& e) {
+    fail(g, "rendezvous", e);
+  }
+  std::string list;
+  for (size_t i = 0; i < missing.size(); ++i) list += (i ? (i + 1 == missing.size() ? " and " : ", ") : "") + std::to_string(missing[i]);
+  throw std::runtime_error("distributed rendezvous failed on " + where(g) + ": rank" + (missing.size() > 1 ? "s " : " ") + list + " never joined " + storeOwner(r) + " at " +
+                           r.master_addr + ":" + std::to_string(r.master_port) + " within the timeout (" + seconds(r.timeout_seconds) +
+                           "; $LATENT_EMULATOR_DIST_TIMEOUT or launch --timeout): not started, crashed before joining, or launched with another MASTER_ADDR/MASTER_PORT/WORLD_SIZE");
 }
 
 Group& need(const char* op) {
@@ -124,6 +171,7 @@ void Init(const Rendezvous& r) {
   auto g = std::make_unique<Group>();
   g->rendezvous = r;
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(r.timeout_seconds * 1000));
+  c10::intrusive_ptr<c10d::Store> store;
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(r.master_port);
@@ -132,10 +180,17 @@ void Init(const Rendezvous& r) {
     so.waitWorkers = false;
     so.timeout = timeout;
     so.multiTenant = true;
-    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(r.master_addr, so);
+    store = c10::make_intrusive<c10d::TCPStore>(r.master_addr, so);
     // torch.distributed's keys: torchrun's agent store holds each restart's rendezvous under its own prefix.
     if (r.use_agent_store) store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(r.restart_count), store);
-    g->store = store;
+  } catch (const std::exception& e) {
+    throw std::runtime_error("distributed rendezvous failed on " + where(*g) + ": cannot " + (r.use_agent_store || r.rank != 0 ? "reach " : "open ") + storeOwner(r) + " at " +
+                             r.master_addr + ":" + std::to_string(r.master_port) + " within the timeout (" + seconds(r.timeout_seconds) + "): " + firstLine(e.what()) +
+                             (r.rank != 0 || r.use_agent_store ? " — it has not started, has exited, or listens elsewhere (check MASTER_ADDR and MASTER_PORT)" : " — is the port in use?"));
+  }
+  g->store = store;
+  checkIn(*g, *store, timeout);
+  try {
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
     const bool loopback = r.master_addr == "127.0.0.1" || r.master_addr == "localhost" || r.master_addr == "::1";
