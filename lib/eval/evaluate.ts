@@ -132,6 +132,16 @@ interface ItemResult {
   baselines?: BaselineRows;
 }
 
+/**
+ * An item file read back (a resumed evaluation, or rank 0 reading the other ranks' items). JSON writes a
+ * non-finite metric (a mass error of a field whose true mass is 0, a spread/skill of 0/0) as null; inside the
+ * number arrays it becomes NaN again, so that the means over trajectories are what they were when computed
+ * (null would count as 0).
+ */
+function readItem(path: string): ItemResult {
+  return JSON.parse(readFileSync(path, 'utf8'), (_key, v: unknown) => (Array.isArray(v) ? v.map((x) => (x === null ? Number.NaN : x)) : v)) as ItemResult;
+}
+
 /** The reference's horizons per physics, clipped to the lead times there are; thirds otherwise. */
 export function defaultHorizons(physics: string, maxLead: number): Array<[number, number]> {
   const known: Array<[RegExp, Array<[number, number]>]> = [
@@ -258,7 +268,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
       const path = join(itemsDir, `${index}.json`);
       if (!ownsItem(group, n)) continue;  // another rank's; read back after the barrier
       if (existsSync(path)) {
-        const kept = JSON.parse(readFileSync(path, 'utf8')) as ItemResult;
+        const kept = readItem(path);
         if (withBaselines && !kept.baselines) {
           kept.baselines = await baselinesOf(dataset.item(index * windowsPerTrajectory + s0).state);
           writeFileAtomic(path, JSON.stringify(kept));
@@ -296,7 +306,7 @@ export async function evaluateRun(runDir: string, o: EvaluateOptions = {}): Prom
       return { dir, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as EvalSummary };
     }
     items.length = 0;
-    for (const index of indices) items.push(JSON.parse(readFileSync(join(itemsDir, `${index}.json`), 'utf8')) as ItemResult);
+    for (const index of indices) items.push(readItem(join(itemsDir, `${index}.json`)));
   }
 
   let solver: SolverSpeed | undefined;

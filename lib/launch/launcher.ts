@@ -14,6 +14,11 @@ export interface LaunchOptions {
   /** The program and its arguments, started once per local rank. */
   command: string[];
   env?: Record<string, string | undefined>;
+  /**
+   * Seconds every rank waits for the others, at the rendezvous and in each collective (torch's `timeout`;
+   * passed to the ranks as $LATENT_EMULATOR_DIST_TIMEOUT; default: theirs, else 1800).
+   */
+  timeout?: number;
   /** Seconds between SIGTERM and SIGKILL when stopping the surviving ranks (default 10). */
   gracePeriod?: number;
   log?: (line: string) => void;
@@ -68,6 +73,7 @@ export function launch(o: LaunchOptions): Promise<LaunchResult> {
   checkInteger('--nnodes', o.nnodes ?? 1, 1);
   checkInteger('--node-rank', o.nodeRank ?? 0, 0, (o.nnodes ?? 1) - 1);
   checkInteger('--master-port', o.masterPort ?? 29500, 1, 65535);
+  if (o.timeout !== undefined && !(o.timeout > 0)) throw new Error(`launch: --timeout must be a positive number of seconds, got ${o.timeout}`);
   if (o.command.length === 0) throw new Error('launch: no command to start (put it after --, e.g. launch --nproc-per-node 2 -- train-ae ...)');
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const grace = (o.gracePeriod ?? 10) * 1000;
@@ -117,7 +123,8 @@ export function launch(o: LaunchOptions): Promise<LaunchResult> {
     };
 
     for (let localRank = 0; localRank < o.nprocPerNode; localRank++) {
-      const env = { ...(o.env ?? process.env), ...rankEnvironment(o, localRank) };
+      const env: Record<string, string | undefined> = { ...(o.env ?? process.env), ...rankEnvironment(o, localRank) };
+      if (o.timeout !== undefined) env.LATENT_EMULATOR_DIST_TIMEOUT = String(o.timeout);
       const rank = Number(env.RANK);
       // Its own process group: a terminal's Ctrl-C reaches the launcher alone, which forwards it once (a rank
       // that got it twice would quit without saving).

@@ -1,5 +1,6 @@
 // This process's data-parallel group: joined once per process from the launcher's environment
-// (rendezvous.ts), Gloo on CPU through the addon's c10d. While joined, every native train step averages its
+// (rendezvous.ts), through the addon's c10d: Gloo for CPU training, NCCL for CUDA training (one GPU per rank:
+// LOCAL_RANK's, which `cuda` then means; CUDA builds with NCCL only). While joined, every native train step averages its
 // gradients across the ranks; the few other collectives the training loop needs are here. Alone (no
 // launcher variables, or a world of one) every call is a cheap no-op, so the training code has one path.
 import { native } from '../native/loader.js';
@@ -18,12 +19,14 @@ export interface NativeDistributedInfo {
 }
 
 export interface NativeDistributed {
-  init(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutSeconds: number; useAgentStore: boolean; restartCount: number; backend: string }): Promise<void>;
+  init(options: { rank: number; worldSize: number; localRank: number; masterAddr: string; masterPort: number; timeoutSeconds: number; useAgentStore: boolean; restartCount: number; backend: string }): Promise<void>;
   destroy(barrier: boolean): Promise<void>;
   info(): NativeDistributedInfo;
   allReduceSum(values: Float64Array): Promise<Float64Array>;
   broadcastText(text: string): Promise<string>;
   barrier(): Promise<void>;
+  /** The backends this build has: gloo, and nccl in CUDA builds with NCCL's headers. */
+  backends: string[];
 }
 
 /** The group a training run works in. */
@@ -51,11 +54,23 @@ export function distributedTimeout(env: Record<string, string | undefined> = pro
 let joined: Promise<ProcessGroup> | undefined;
 
 /**
+ * The c10d backend for ranks that train on `device` (torch's choice): NCCL for CUDA, one GPU per rank, so
+ * with several ranks on a node the device must be plain `cuda` (each rank takes GPU LOCAL_RANK); Gloo otherwise.
+ */
+export function backendFor(device: string | undefined, r: Pick<Rendezvous, 'localWorldSize'>): 'gloo' | 'nccl' {
+  if (!device?.startsWith('cuda')) return 'gloo';
+  if (device !== 'cuda' && r.localWorldSize > 1)
+    throw new Error(`train.device=${device}: with ${r.localWorldSize} ranks on this node each rank uses its own GPU (cuda:LOCAL_RANK); set train.device=cuda`);
+  return 'nccl';
+}
+
+/**
  * Joins the job this process was launched into (once; later calls return the same group). With several
  * ranks per node and neither `threads` nor $LATENT_EMULATOR_THREADS set, intra-op threads become
- * cores / ranks per node.
+ * cores / ranks per node. `device`: what the ranks train on (cuda → the NCCL backend); the item-parallel
+ * commands' few collectives run on CPU tensors (Gloo) whatever their device.
  */
-export function joinProcessGroup(options: { threads?: number } = {}): Promise<ProcessGroup> {
+export function joinProcessGroup(options: { threads?: number; device?: string } = {}): Promise<ProcessGroup> {
   joined ??= join(options).catch((err) => {
     joined = undefined;
     throw err;
@@ -63,7 +78,7 @@ export function joinProcessGroup(options: { threads?: number } = {}): Promise<Pr
   return joined;
 }
 
-async function join(options: { threads?: number }): Promise<ProcessGroup> {
+async function join(options: { threads?: number; device?: string }): Promise<ProcessGroup> {
   const r = rendezvousFromEnv();
   const addon = native();
   if (r.worldSize > 1) {
@@ -71,7 +86,9 @@ async function join(options: { threads?: number }): Promise<ProcessGroup> {
       const threads = defaultThreadsPerRank(r.localWorldSize);
       if (threads < getNumThreads()) setNumThreads(threads);
     }
-    await addon.distributed.init({ ...r, timeoutSeconds: distributedTimeout(), backend: 'gloo' });
+    // torchrun --max-restarts: a restarted group says so once (its run then resumes from the last checkpoint).
+    if (r.restartCount > 0 && r.rank === 0) process.stderr.write(`torchrun restart ${r.restartCount} (TORCHELASTIC_RESTART_COUNT=${r.restartCount}): ${r.worldSize} ranks rejoining at ${r.masterAddr}:${r.masterPort}\n`);
+    await addon.distributed.init({ ...r, timeoutSeconds: distributedTimeout(), backend: backendFor(options.device, r) });
   }
   const alone = r.worldSize === 1;
   return {

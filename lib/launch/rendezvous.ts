@@ -103,12 +103,14 @@ export function isMainRank(env: Env = process.env): boolean {
   return rendezvousFromEnv(env).rank === 0;
 }
 
-/** What `doctor` says about data parallelism: gloo's headers are needed to build the addon from source. */
-export function distributedDoctorLine(existsFile: (path: string) => boolean): string {
+/**
+ * What `doctor` says about data parallelism: the backends this addon has (`backends`, from the addon; NCCL
+ * only in CUDA builds with NCCL's headers), and that gloo's headers are needed to build the addon from source.
+ */
+export function distributedDoctorLine(existsFile: (path: string) => boolean, backends: readonly string[] = ['gloo']): string {
   const headers = ['/usr/include/gloo/algorithm.h', '/usr/local/include/gloo/algorithm.h'].find(existsFile);
   const where = rendezvousFromEnv();
   const role = where.source === 'single' ? 'this process runs alone' : `${where.source}: rank ${where.rank} of ${where.worldSize}`;
-  return headers
-    ? `c10d Gloo (CPU); ${role}`
-    : `c10d Gloo (CPU); ${role}; gloo's headers are missing, so the addon cannot be rebuilt from source (apt-get install libgloo-dev)`;
+  const kinds = backends.includes('nccl') ? 'c10d Gloo (CPU) and NCCL (CUDA)' : 'c10d Gloo (CPU); NCCL unavailable (CPU build, or built without nccl.h)';
+  return headers ? `${kinds}; ${role}` : `${kinds}; ${role}; gloo's headers are missing, so the addon cannot be rebuilt from source (apt-get install libgloo-dev)`;
 }

@@ -21,9 +21,10 @@ export async function openGroupRunDir(
 }
 
 /** The loop settings that differ per rank: rank 0 reports and writes, all ranks meet after each save. */
-export function groupLoopSettings<T>(group: ProcessGroup, options: RunOptions<T>): Pick<LoopOptions, 'main' | 'barrier' | 'progress' | 'log' | 'onStep' | 'onEpoch'> {
-  if (group.isMain) return { main: true, barrier: group.worldSize > 1 ? () => group.barrier() : undefined, progress: options.progress, log: options.log, onStep: options.onStep, onEpoch: options.onEpoch };
-  return { main: false, barrier: () => group.barrier(), progress: 'none', log: () => {}, onStep: undefined, onEpoch: undefined };
+export function groupLoopSettings<T>(group: ProcessGroup, options: RunOptions<T>): Pick<LoopOptions, 'main' | 'barrier' | 'progress' | 'log' | 'onStep' | 'onEpoch' | 'world'> {
+  const world = group.worldSize;
+  if (group.isMain) return { main: true, world, barrier: world > 1 ? () => group.barrier() : undefined, progress: options.progress, log: options.log, onStep: options.onStep, onEpoch: options.onEpoch };
+  return { main: false, world, barrier: () => group.barrier(), progress: 'none', log: () => {}, onStep: undefined, onEpoch: undefined };
 }
 
 /**

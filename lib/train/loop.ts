@@ -70,6 +70,8 @@ export interface LoopOptions {
   /** Data parallel: only the main rank (rank 0) writes metrics and checkpoints; all ranks meet at `barrier` after each save. */
   main?: boolean;
   barrier?: () => Promise<void>;
+  /** Data parallel: the number of ranks, saved with each checkpoint so that a resume with another number can say so. */
+  world?: number;
 }
 
 export interface LoopResult {
@@ -97,6 +99,8 @@ interface Accumulator {
 
 interface LoopState {
   globalStep: number;
+  /** Ranks that wrote the checkpoint (absent in checkpoints of older versions). */
+  world?: number;
   epoch: number;
   step: number;
   best: number;
@@ -126,6 +130,12 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       state.best ??= Infinity;
       resumedFrom = found.path;
       log(`resuming from ${found.path} at epoch ${state.epoch}, step ${state.step} (global step ${state.globalStep})`);
+      const world = o.world ?? 1;
+      if (state.world !== undefined && state.world !== world)
+        log(
+          `the checkpoint was written by ${state.world} rank(s), this run has ${world}: it continues after the ${state.globalStep * o.batchSize} samples consumed ` +
+            `(global step ${state.globalStep} × batch ${o.batchSize}; the sample order does not depend on the ranks), not bit-identically (the gradient all-reduce sums in another order)`,
+        );
     }
   }
   // Metrics of epochs that will be redone (written before a kill, after the last checkpoint) are dropped.
@@ -143,7 +153,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const progress = new Progress(o.progress ?? 'auto', o.epochs * o.epochSize, o.epochSize);
   progress.start(state.globalStep);
   const save = async (s: LoopState) => {
-    const loop = JSON.stringify({ ...s, best: Number.isFinite(s.best) ? s.best : null });
+    const loop = JSON.stringify({ ...s, world: o.world ?? 1, best: Number.isFinite(s.best) ? s.best : null });
     if (main) await saveCheckpoint(o.dir, 'state', (path) => o.model.saveState(path, { loop }), { epoch: s.epoch, step: s.step, global_step: s.globalStep });
     await o.barrier?.();
   };

@@ -74,7 +74,7 @@ export async function trainAutoencoder(config: AeRunConfig | undefined, options:
   const cfg = config;
   const data = await checkAeRun(cfg);
   // Data parallel when launched so (torchrun, `latent-emulator launch`, srun): see lib/launch/.
-  const group = await joinProcessGroup({ threads: cfg.train.threads }).catch((err) => {
+  const group = await joinProcessGroup({ threads: cfg.train.threads, device: cfg.train.device }).catch((err) => {
     data.train.close();
     data.valid.close();
     throw err;

@@ -297,7 +297,7 @@ export async function trainEmulator(config: EmulatorRunConfig | undefined, optio
     throw new Error(`the ${cfg.space === 'pixel' ? 'data' : 'latent cache'} changed since this run started (${what(savedInfo)}; now ${what(data.cache)}); start a new run`);
   }
   // Data parallel when launched so (torchrun, `latent-emulator launch`, srun): see lib/launch/.
-  const group = await joinProcessGroup({ threads: cfg.train.threads }).catch((err) => {
+  const group = await joinProcessGroup({ threads: cfg.train.threads, device: cfg.train.device }).catch((err) => {
     data.close();
     throw err;
   });

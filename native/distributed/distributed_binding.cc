@@ -27,7 +27,7 @@ int64_t Integer(const Napi::Object& o, const char* key, int64_t fallback) {
   return static_cast<int64_t>(v);
 }
 
-// initDistributed({rank, worldSize, masterAddr, masterPort, timeoutSeconds, useAgentStore, restartCount, backend}) → Promise<void>
+// initDistributed({rank, worldSize, localRank, masterAddr, masterPort, timeoutSeconds, useAgentStore, restartCount, backend}) → Promise<void>
 Napi::Value InitDistributed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   dist::Rendezvous r;
@@ -36,6 +36,7 @@ Napi::Value InitDistributed(const Napi::CallbackInfo& info) {
     auto o = info[0].As<Napi::Object>();
     r.rank = Integer(o, "rank", 0);
     r.world = Integer(o, "worldSize", 1);
+    r.local_rank = Integer(o, "localRank", 0);
     r.master_port = Integer(o, "masterPort", 29500);
     r.timeout_seconds = Num(o, "timeoutSeconds", 1800);
     r.restart_count = Integer(o, "restartCount", 0);
@@ -137,6 +138,11 @@ void RegisterDistributed(Napi::Env env, Napi::Object exports) {
   d.Set("allReduceSum", Napi::Function::New<AllReduceSum>(env, "allReduceSum"));
   d.Set("broadcastText", Napi::Function::New<BroadcastText>(env, "broadcastText"));
   d.Set("barrier", Napi::Function::New<Barrier>(env, "barrier"));
+  // The backends this build has: gloo always, nccl in CUDA builds with NCCL's headers.
+  auto backends = Napi::Array::New(env);
+  backends.Set(0u, Napi::String::New(env, "gloo"));
+  if (dist::HasNccl()) backends.Set(1u, Napi::String::New(env, "nccl"));
+  d.Set("backends", backends);
   exports.Set("distributed", d);
 }
 

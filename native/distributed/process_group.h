@@ -1,5 +1,5 @@
 // This process's place in a data-parallel job: one Node process is one rank of a c10d process group
-// (Gloo on CPU). The rendezvous goes through a c10d TCPStore at master_addr:master_port, hosted by
+// (Gloo on CPU; NCCL on CUDA, one GPU per rank, in CUDA builds). The rendezvous goes through a c10d TCPStore at master_addr:master_port, hosted by
 // rank 0, or by torchrun's agent (use_agent_store, keys under /worker/attempt_<restart>, as
 // torch.distributed does). All calls are collectives except Info(): every rank makes the same calls in the
 // same order, on the compute thread. Any failure (a peer that died, hung past the timeout or never came)
@@ -17,12 +17,13 @@ namespace latent::dist {
 struct Rendezvous {
   int64_t rank = 0;
   int64_t world = 1;
+  int64_t local_rank = 0;         // NCCL: this rank's GPU (cuda:<local_rank>)
   std::string master_addr = "127.0.0.1";
   int64_t master_port = 29500;
   double timeout_seconds = 1800;  // store connection and every collective (torch's default: 30 min)
   bool use_agent_store = false;   // torchrun's TORCHELASTIC_USE_AGENT_STORE
   int64_t restart_count = 0;      // torchrun's TORCHELASTIC_RESTART_COUNT
-  std::string backend = "gloo";
+  std::string backend = "gloo";  // "gloo" (CPU tensors) or "nccl" (CUDA tensors; CUDA builds with NCCL only)
 };
 
 struct Info {
@@ -42,6 +43,8 @@ void Init(const Rendezvous& r);
 // Leaves the group (after a final barrier when `barrier`); the process runs alone again.
 void Destroy(bool barrier);
 Info Current();
+// Whether this addon was built with the NCCL backend (a CUDA libtorch and NCCL's headers).
+bool HasNccl();
 
 // Collectives. Tensors are CPU (Gloo) and are changed in place.
 void AllReduceSum(std::vector<at::Tensor>& tensors);

@@ -9,6 +9,7 @@
 
 #include <ATen/Context.h>
 
+#include "distributed/rank_rows.h"
 #include "optim/gradient_sync.h"
 
 namespace latent {
@@ -97,6 +98,9 @@ StepResult Trainer::step(const std::vector<LossFn>& losses, std::optional<double
   const double weight = 1.0 / static_cast<double>(losses.size());
   const bool parallel = CurrentGradientSync() != nullptr;
   DataParallelStepScope scope;  // the losses draw their randomness for the global batch (distributed/rank_rows.h)
+  // ...from the shared stream; dropout from this rank's own stream of this step (distributed/rank_rows.h)
+  const GradientSync* sync = CurrentGradientSync();
+  StepRandomStreams streams(params_.front().device(), steps_ + skipped_, sync ? sync->rank : 0);
   for (const auto& lossFn : losses) {
     torch::Tensor loss;
     {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 
 import { distributedDoctorLine } from '../../launch/rendezvous.js';
+import { native } from '../../native/loader.js';
 import { doctor } from '../../runtime.js';
 
 export function register(program: Command): void {
@@ -27,7 +28,7 @@ export function register(program: Command): void {
         ['threads', `${report.numThreads} intra-op, ${report.numInteropThreads} inter-op`],
         ['addon', `${report.addonKind}: ${report.addonPath}`],
         ['Node-API', String(report.napiVersion)],
-        ['data parallel', distributedDoctorLine(existsSync)],
+        ['data parallel', distributedDoctorLine(existsSync, native().distributed.backends)],
       ];
       const width = Math.max(...rows.map(([k]) => k.length));
       for (const [key, value] of rows) process.stdout.write(`${key.padEnd(width)}  ${value}\n`);

@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 
 import { SAMPLER_DEFAULTS, SAMPLERS, type SamplerName } from '../../models/schemas.js';
 import { evaluateRun, type EvalSummary } from '../../eval/evaluate.js';
+import { isMainRank } from '../../launch/rendezvous.js';
 import { withInterrupt } from '../interrupt.js';
 
 interface Flags {
@@ -122,6 +123,7 @@ export function register(program: Command): void {
           }),
         );
         bar?.stop();
+        if (!isMainRank()) return;  // item-parallel: rank 0 reports the summary it wrote
         process.stderr.write(`${formatEvalSummary(summary)}\n`);
         process.stdout.write(`${dir}\n`);
       } finally {

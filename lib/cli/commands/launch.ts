@@ -16,6 +16,7 @@ interface Flags {
   masterAddr: string;
   masterPort: string;
   gracePeriod: string;
+  timeout?: string;
 }
 
 const int = (name: string, text: string): number => {
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--node-rank <n>', 'this node among them', '0')
     .option('--master-addr <host>', 'address of the node of rank 0', '127.0.0.1')
     .option('--master-port <port>', 'free TCP port there for the rendezvous store', '29500')
+    .option('--timeout <seconds>', "seconds a rank waits for the others at the rendezvous and in each collective before failing (torch's timeout; default $LATENT_EMULATOR_DIST_TIMEOUT, else 1800)")
     .option('--grace-period <seconds>', 'after a rank fails, seconds the others get between SIGTERM and SIGKILL', '10')
     .action(async (command: string[], flags: Flags) => {
       const own = program.commands.some((c) => c.name() === command[0] && c.name() !== 'launch');
@@ -45,6 +47,7 @@ export function register(program: Command): void {
         masterAddr: flags.masterAddr,
         masterPort: int('--master-port', flags.masterPort),
         gracePeriod: Number(flags.gracePeriod),
+        timeout: flags.timeout === undefined ? undefined : Number(flags.timeout),
         command: argv,
       });
       if (result.failure) throw new Error(`launch failed: ${result.failure}`);
