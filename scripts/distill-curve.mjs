@@ -4,7 +4,7 @@
 // (order 3) and DDIM samplers at the same call counts, with ms per emulated state, all in one process (so the
 // timings are ratios measured together).
 //
-//   node scripts/distill-curve.mjs RUN [--iterations-per-round 300] [--trajectories 6] [--samples 8] [--split test]
+//   node scripts/distill-curve.mjs RUN [--iterations-per-round 300] [--batch-size B] [--trajectories 6] [--samples 8] [--split test]
 //                                      [--calls 1,2,4,8,16] [--out DIR] [--phase all|teacher|student]
 //
 // RUN is a train-diffusion run (e.g. the demo's <out>/runs/diffusion). The distillation (16 → 8 → 4 → 2 → 1) goes to
@@ -25,6 +25,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     'iterations-per-round': { type: 'string', default: '300' },
+    'batch-size': { type: 'string' },
     trajectories: { type: 'string', default: '6' },
     samples: { type: 'string', default: '8' },
     split: { type: 'string', default: 'test' },
@@ -49,6 +50,7 @@ const distilled = phase === 'teacher' ? { completed: true, dir: distillDir } : a
   steps: Math.min(...calls),
   teacherSteps,
   iterationsPerRound: Number(values['iterations-per-round']),
+  ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
   progress: 'lines',
   log,
   onRound: (r) => log(`distillation round ${r.teacherSteps} → ${r.steps} steps${r.skipped ? ' (done earlier)' : ''}`),
