@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Denoiser } from '../../lib/models/denoiser.js';
+import { manualSeed } from '../../lib/runtime.js';
 import { tensor } from '../../lib/tensor.js';
 import { batch, randomValues, tiny } from './helpers.js';
 
@@ -16,6 +17,7 @@ let teacher: Denoiser;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'distill-'));
+  manualSeed(15);
   teacher = Denoiser.create(tiny);
   teacherPath = join(dir, 'teacher.safetensors');
   await teacher.saveWeights(teacherPath);
@@ -66,7 +68,9 @@ test('the target is the closed form over two teacher DDIM steps, computed by han
     }
     // x̂* = (x″ − r x_t)/(1 − r), r = σ″/σ: one student DDIM step from x_t with mean x̂* lands on x″.
     const r = next[i]! / sigma[i]!;
-    expect(target[k]! / ((xNext[k]! - r * xt[k]!) / (1 - r)) - 1).toBeCloseTo(0, 3);
+    const expected = (xNext[k]! - r * xt[k]!) / (1 - r);
+    // float32 rounding of x_t (|x_t| up to ~σ_max) bounds what can agree
+    expect(Math.abs(target[k]! - expected) / (1 + Math.abs(expected) + Math.abs(r * xt[k]!))).toBeLessThan(1e-3);
     expect((target[k]! + r * (xt[k]! - target[k]!)) / scale).toBeCloseTo(xNext[k]! / scale, 4);
   }
   expect(worst).toBeLessThan(1e-4);
