@@ -15,10 +15,11 @@ import { createEmulator } from '../models/create-emulator.js';
 import type { EmulatorModel } from '../models/emulator-model.js';
 import { tensor } from '../tensor.js';
 import { findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
+import { findStudent, readDistillInfo } from '../train/distill.js';
 import { readEmulatorRunConfig, readRunConfig, type AeRunConfig, type EmulatorRunConfig } from '../train/config.js';
 import type { CacheInfo } from '../train/train-emulator.js';
 import type { NativeGuidanceOptions } from '../native/addon-types.js';
-import type { SamplerOptions } from './rollout.js';
+import type { SamplerName, SamplerOptions } from './rollout.js';
 import type { SizeLimitOptions } from '../util/size-guard.js';
 
 export interface OpenEmulationOptions {
@@ -33,6 +34,9 @@ export interface OpenEmulationOptions {
   precision?: 'float32' | 'bfloat16';
   /** Called with warnings (e.g. a corrupt checkpoint that was skipped for the previous one). */
   warn?: (line: string) => void;
+  /** The sampler that will be used: 'distilled' opens a distill directory's student for `steps` steps. */
+  sampler?: SamplerName;
+  steps?: number;
 }
 
 export interface EmulationRun {
@@ -70,7 +74,7 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
   const name = o.weights === 'best' ? 'state_best' : 'state';
   let weights: FoundCheckpoint | undefined;
   try {
-    weights = findCheckpoint(dir, name);
+    weights = distilledWeights(dir, o) ?? findCheckpoint(dir, name);
   } catch (err) {
     throw runError(dir, (err as Error).message);
   }
@@ -112,6 +116,29 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
     datasetConfig,
     stride: config.trajectory.stride,
   };
+}
+
+/**
+ * The student weights of a distill directory (lib/train/distill.ts) for sampler 'distilled' with `steps` steps;
+ * undefined for other samplers on other runs. Errors say what to give instead.
+ */
+function distilledWeights(dir: string, o: OpenEmulationOptions): FoundCheckpoint | undefined {
+  const info = readDistillInfo(dir);
+  if (o.sampler !== 'distilled') {
+    if (info)
+      throw new Error(
+        `is a distillation (students for ${info.rounds.join(', ')} steps): use --sampler distilled --steps N, or the teacher run ${info.teacher_run} for sampler '${o.sampler ?? 'ab'}'`,
+      );
+    return undefined;
+  }
+  if (!info) throw new Error(`sampler 'distilled' needs a distill directory (latent-emulator distill RUN --steps N writes one); this is not one (no distill.json)`);
+  const steps = o.steps ?? info.steps;
+  const student = findStudent(dir, steps);
+  if (!student) {
+    const have = info.rounds.filter((s) => findStudent(dir, s));
+    throw new Error(`no distilled student for ${steps} steps here (finished: ${have.length ? have.join(', ') : 'none'}; planned: ${info.rounds.join(', ')}); give --steps one of those, or finish the distillation`);
+  }
+  return student;
 }
 
 /** The autoencoder run of a latent emulator, with the weights whose hash the emulator's cache recorded. */

@@ -4,11 +4,12 @@
 // the open denoiser is EmulatorModel's. Open: `denoise` evaluates E[x | x_t] at any noise level and `schedule`
 // gives α(t), σ(t), so samplers and guidance terms can be written in TypeScript and checked against the native
 // ones (`sample`).
-import type { NativeOpenBatch, NativeTensor } from '../native/addon-types.js';
+import type { NativeDistillationTarget, NativeOpenBatch, NativeTensor } from '../native/addon-types.js';
 import { tensor } from '../tensor.js';
 import { noiseSchedule, type NoiseSchedule } from './noise-schedule.js';
-import { EmulatorModel, type EmulatorOptions } from './emulator-model.js';
+import { EmulatorModel, type EmulatorBatch, type EmulatorOptions } from './emulator-model.js';
 import { asNative, type TensorLike } from './native-model.js';
+import { nativeSamplerOptions } from './distilled-sampler.js';
 import { optionsError, SampleOptionsSchema, type SamplerOptions, type ViTConfigInput } from './schemas.js';
 
 export interface DenoiseOptions {
@@ -110,6 +111,23 @@ export class Denoiser extends EmulatorModel {
     const { sampler, steps, order, eta, corrections, delta, seed } = options;
     const parsed = SampleOptionsSchema.safeParse({ sampler, steps, order, eta, corrections, delta, seed });
     if (!parsed.success) throw optionsError('Denoiser.sample', parsed.error);
-    return this.run(() => this.model.sampleFrom(openBatch(x, label, mask, context), parsed.data));
+    const native = nativeSamplerOptions(parsed.data, this.distilledSteps, 'Denoiser.sample');
+    return this.run(() => this.model.sampleFrom(openBatch(x, label, mask, context), native));
+  }
+
+  /**
+   * Progressive distillation (native/sample/distillation.h): with a teacher's weights file (a denoiser of this
+   * config; its EMA weights where present), `loss` and `trainStep` fit this model's single DDIM step t → t − 1/steps
+   * to the teacher's two DDIM steps; `null` turns it off. The teacher is a frozen copy loaded natively.
+   */
+  setDistillation(teacher: string | null, options?: { steps: number }): Promise<void> {
+    if (teacher !== null && !(Number.isInteger(options?.steps) && options!.steps >= 1))
+      return Promise.reject(new Error(`Denoiser.setDistillation: steps (the student's sampler steps) must be a positive integer, got ${options?.steps}`));
+    return this.run(() => this.model.setDistillation(teacher, teacher === null ? undefined : { steps: options!.steps }));
+  }
+
+  /** One seeded draw of what the student is fitted to: x_t, the grid step and levels, the teacher's x″ and the target x̂*. */
+  distillationTarget(batch: EmulatorBatch, options: { seed?: number } = {}): Promise<NativeDistillationTarget> {
+    return this.run(() => this.model.distillationTarget(this.nativeBatch(batch), options));
   }
 }

@@ -8,6 +8,8 @@ import { asNative, NativeModel, optionalNative, type Precision, type TensorLike 
 import { optionsError, RolloutOptionsSchema, windowCount, type EmulatorKind, type RolloutOptions, type ViTConfig, type ViTConfigInput } from './schemas.js';
 import { vitConfig } from './vit-config.js';
 import { guardMemory } from '../util/size-guard.js';
+import { DISTILL_STEPS_KEY, nativeSamplerOptions } from './distilled-sampler.js';
+import type { WeightsInfo } from './native-model.js';
 
 export type { TensorLike, TrainStepResult, WeightsInfo } from './native-model.js';
 
@@ -53,6 +55,11 @@ export abstract class EmulatorModel extends NativeModel<EmulatorBatch, { state: 
   abstract readonly kind: EmulatorKind;
   readonly config: ViTConfig;
   protected readonly model: NativeEmulator;
+  /**
+   * The step count of a distilled student (latent-emulator distill), read from its weights' metadata by
+   * loadWeights; undefined for any other weights. Only students take the 'distilled' sampler.
+   */
+  distilledSteps: number | undefined;
 
   /** @internal Use `create` or `fromWeights`. */
   constructor(config: ViTConfig, handle: NativeEmulator, precision?: Precision) {
@@ -80,6 +87,13 @@ export abstract class EmulatorModel extends NativeModel<EmulatorBatch, { state: 
     return model;
   }
 
+  override async loadWeights(path: string, options: { strict?: boolean; ema?: boolean } = {}): Promise<WeightsInfo> {
+    const info = await super.loadWeights(path, options);
+    const steps = info.metadata[DISTILL_STEPS_KEY];
+    this.distilledSteps = steps === undefined ? undefined : Number(steps);
+    return info;
+  }
+
   protected nativeBatch(batch: EmulatorBatch): { state: NativeTensor; label?: NativeTensor } {
     return { state: asNative(batch.state), label: optionalNative(batch.label) };
   }
@@ -102,7 +116,14 @@ export abstract class EmulatorModel extends NativeModel<EmulatorBatch, { state: 
   rollout(context: TensorLike, label: TensorLike | undefined, options: RolloutOptions): Promise<Rollout> {
     const parsed = RolloutOptionsSchema.safeParse(options);
     if (!parsed.success) return Promise.reject(optionsError(`${this.kind === 'denoiser' ? 'Denoiser' : 'Surrogate'}.rollout`, parsed.error));
-    const { ignoreSizeLimits, ...o } = { window: this.config.window, ...parsed.data };
+    let o: Omit<typeof parsed.data, 'ignoreSizeLimits'> & { window: number };
+    let ignoreSizeLimits: boolean | undefined;
+    try {
+      ({ ignoreSizeLimits, ...o } = { window: this.config.window, ...parsed.data });
+      o = nativeSamplerOptions(o, this.distilledSteps, `${this.kind === 'denoiser' ? 'Denoiser' : 'Surrogate'}.rollout`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // (B, K, length, C, *space) float32 states, plus about as much again in windows and sampler buffers.
     const [B = 1, , ...state] = context.shape;
     try {

@@ -91,7 +91,8 @@ export function optimizerOptionsOf(optim: OptimConfig, accumulate = 1): Optimize
 
 // ---- Sampler and rollout --------------------------------------------------------------------------------
 
-export const SAMPLERS = ['euler', 'heun', 'ddpm', 'ddim', 'ab', 'eab', 'pc'] as const;
+/** 'distilled': a progressively distilled student (latent-emulator distill) taking `steps` deterministic DDIM steps. */
+export const SAMPLERS = ['euler', 'heun', 'ddpm', 'ddim', 'ab', 'eab', 'pc', 'distilled'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 export const SamplerOptionsSchema = z.object({

@@ -98,6 +98,23 @@ export interface NativeEmulator extends NativeModel<{ state: NativeTensor; label
   sampleFrom(batch: NativeOpenBatch, options: SamplerOptions & { seed?: number }): Promise<NativeTensor>;
   /** FLOPs of one network evaluation for one window (B = 1). */
   forwardFlops(window: number, spatialShape: number[]): number;
+  /** Progressive distillation (native/sample/distillation.h): loss and trainStep fit `steps` student steps to the teacher's 2·steps DDIM steps; null: off. */
+  setDistillation(teacher: string | null, options?: { steps: number }): Promise<void>;
+  /** One seeded draw of the distillation example and target (needs setDistillation). */
+  distillationTarget(batch: { state: NativeTensor; label?: NativeTensor }, options?: { seed?: number }): Promise<NativeDistillationTarget>;
+}
+
+/** native/sample/distillation.h DistillationTarget: states (B, L, C, *S), mask (B, L) bool, the rest (B). */
+export interface NativeDistillationTarget {
+  x_t: NativeTensor;
+  target: NativeTensor;
+  teacherNext: NativeTensor;
+  mask: NativeTensor;
+  index: NativeTensor;
+  alpha: NativeTensor;
+  sigma: NativeTensor;
+  sigmaMid: NativeTensor;
+  sigmaNext: NativeTensor;
 }
 
 /** The batch of the open denoiser's calls: x (B, L, C, *S), label?, mask? (B, L) nonzero where known, context? like x. */

@@ -13,6 +13,7 @@
 #include "js/js_model.h"
 #include "models/denoiser.h"
 #include "models/surrogate.h"
+#include "sample/distillation.h"
 #include "sample/guided_rollout.h"
 #include "sample/open_denoiser.h"
 #include "sample/rollout.h"
@@ -26,9 +27,18 @@ struct EmulatorState : ModelState {
   Denoiser denoiser{nullptr};
   Surrogate surrogate{nullptr};
 
+  // Progressive distillation (sample/distillation.h): with a teacher set, the loss (and so trainStep) is the
+  // student's distillation loss for `distillSteps` student steps. The teacher is a frozen copy, not a submodule.
+  Denoiser teacher{nullptr};
+  int64_t distillSteps = 0;
+
   bool diffusion() const { return static_cast<bool>(denoiser); }
   // x in model layout (B, C, L, *S).
   at::Tensor loss(const at::Tensor& x, const at::Tensor& label, const at::Tensor& mask = {}) {
+    if (teacher) {
+      if (teacher->parameters().front().device() != device) teacher->to(device);  // after toDevice
+      return distillationLoss(*denoiser, *teacher, x, label, distillSteps, mask);
+    }
     return diffusion() ? denoiser->loss(x, label, mask) : surrogate->loss(x, label, mask);
   }
 };
@@ -94,6 +104,8 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
     methods.push_back(InstanceMethod<&JsEmulator::Denoise>("denoise"));
     methods.push_back(InstanceMethod<&JsEmulator::SampleFrom>("sampleFrom"));
     methods.push_back(InstanceMethod<&JsEmulator::ForwardFlops>("forwardFlops"));
+    methods.push_back(InstanceMethod<&JsEmulator::SetDistillation>("setDistillation"));
+    methods.push_back(InstanceMethod<&JsEmulator::DistillationTargetOf>("distillationTarget"));
     exports.Set("Emulator", DefineClass(env, "Emulator", methods));
   }
 
@@ -356,6 +368,101 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
           return FromModel(out);
         },
         [](Napi::Env env, at::Tensor& r) -> Napi::Value { return JsTensor::Wrap(env, r); }, {info[0]});
+  }
+
+  // setDistillation(teacherPath | null, {steps}): with a weights file (or checkpoint) of a denoiser of this model's
+  // config, the loss and trainStep become progressive distillation of that teacher's DDIM sampler into `steps`
+  // student steps (the teacher takes 2·steps); null turns it off. The teacher is loaded on the compute thread,
+  // frozen, in evaluation mode; its EMA weights when the file holds them.
+  Napi::Value SetDistillation(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path;
+    int64_t steps = 0;
+    Guard(env, Name("setDistillation"), [&]() -> Napi::Value {
+      if (!state_->diffusion()) throw std::invalid_argument("distillation needs a diffusion denoiser, not a surrogate");
+      if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) {
+        path = StringArg(info, 0, "teacher");
+        OptionReader o = OptionsArg(info, 1, "options");
+        o.onlyKeys({"steps"});
+        steps = o.integer("steps", 0);
+        if (steps < 1) throw std::invalid_argument(o.name("steps") + " (the student's sampler steps) must be a positive integer, got " + std::to_string(steps));
+      }
+      return env.Undefined();
+    });
+    StatePtr s = state_;
+    return RunAsync<bool>(
+        env, Name("setDistillation") + (path.empty() ? "" : "(" + path + ")"),
+        [s, path, steps]() {
+          Denoiser teacher{nullptr};
+          if (!path.empty()) {
+            Safetensors file = loadSafetensors(path);
+            teacher = Denoiser(s->config);
+            loadStateDict(*teacher, WeightsOf(file.tensors, /*preferEma=*/true), /*strict=*/true);
+            for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+            teacher->eval();
+          }
+          std::lock_guard<std::mutex> lock(s->mutex);
+          if (teacher) teacher->to(s->device);
+          s->teacher = teacher;
+          s->distillSteps = steps;
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  }
+
+  // distillationTarget(batch, {seed}) → {x_t, target, teacherNext (B, L, C, *S), mask (B, L), index, alpha, sigma, sigmaMid,
+  // sigmaNext (B)}: one draw of what the student is fitted to (sample/distillation.h), with the random draws seeded
+  // (libtorch's generators restored afterwards). Needs setDistillation first.
+  Napi::Value DistillationTargetOf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Batch batch;
+    uint64_t seed = 0;
+    Guard(env, Name("distillationTarget"), [&]() -> Napi::Value {
+      if (!state_->teacher) throw std::invalid_argument(Name("distillationTarget") + ": no teacher (call setDistillation first)");
+      batch = ReadBatch(info[0]);
+      OptionReader o = OptionsArg(info, 1, "options");
+      o.onlyKeys({"seed"});
+      const int64_t v = o.integer("seed", 0);
+      if (v < 0) throw std::invalid_argument(o.name("seed") + " must be a non-negative integer");
+      seed = uint64_t(v);
+      return env.Undefined();
+    });
+    StatePtr s = state_;
+    return RunAsync<DistillationTarget>(
+        env, Name("distillationTarget"),
+        [s, batch, seed]() {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          if (!s->teacher) throw std::invalid_argument("distillationTarget: no teacher (call setDistillation first)");
+          NamedTensors savedRng = rngState(s->device);
+          torch::manual_seed(seed);
+          try {
+            c10::InferenceMode inference;
+            s->teacher->to(s->device);
+            Batch in = Prepare(batch, *s, at::kFloat);
+            DistillationTarget d = distillationTarget(*s->teacher, in[0], in[1], s->distillSteps);
+            setRngState(savedRng);
+            for (at::Tensor* p : {&d.x_t, &d.target, &d.teacher_next}) *p = FromModel(*p);
+            for (at::Tensor* p : {&d.mask, &d.index, &d.alpha, &d.sigma, &d.sigma_mid, &d.sigma_next}) *p = p->to(at::kCPU);
+            return d;
+          } catch (...) {
+            setRngState(savedRng);
+            throw;
+          }
+        },
+        [](Napi::Env env, DistillationTarget& d) -> Napi::Value {
+          auto out = Napi::Object::New(env);
+          out.Set("x_t", JsTensor::Wrap(env, d.x_t));
+          out.Set("target", JsTensor::Wrap(env, d.target));
+          out.Set("teacherNext", JsTensor::Wrap(env, d.teacher_next));
+          out.Set("mask", JsTensor::Wrap(env, d.mask));
+          out.Set("index", JsTensor::Wrap(env, d.index));
+          out.Set("alpha", JsTensor::Wrap(env, d.alpha));
+          out.Set("sigma", JsTensor::Wrap(env, d.sigma));
+          out.Set("sigmaMid", JsTensor::Wrap(env, d.sigma_mid));
+          out.Set("sigmaNext", JsTensor::Wrap(env, d.sigma_next));
+          return out;
+        },
+        {info[0]});
   }
 
   // forwardFlops(window, spatialShape) → FLOPs (2·MACs) of one network evaluation for one sample.

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { register as build } from './build.js';
 import { register as cacheLatents } from './cache-latents.js';
 import { register as demo } from './demo.js';
+import { register as distill } from './distill.js';
 import { register as doctor } from './doctor.js';
 import { register as download } from './download.js';
 import { register as emulate } from './emulate.js';
@@ -20,7 +21,7 @@ import { register as trainDiffusion } from './train-diffusion.js';
 import { register as trainSurrogate } from './train-surrogate.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents, trainDiffusion, trainSurrogate, evaluate, emulate, report, experiment, launch, slurm];
+const commands: Register[] = [demo, doctor, libtorch, build, inspect, stats, download, generate, trainAe, cacheLatents, trainDiffusion, trainSurrogate, distill, evaluate, emulate, report, experiment, launch, slurm];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);
