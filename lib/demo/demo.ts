@@ -75,6 +75,7 @@ function runOverrides(runsRoot: string, size: DemoSizes['ae'], precision: string
     `train.device=${device}`,
     `train.seed=${seed}`,
     `optim.learning_rate=${size.learning_rate}`,
+    `optim.ema_decay=${size.ema_decay}`,
     `optim.warmup=${Math.max(1, Math.floor(size.steps / 20))}`,
     'valid.epoch_size=16',
     `valid.batch_size=${Math.min(16, size.batch)}`,

@@ -16,6 +16,8 @@ const StageSchema = z
     overrides: z.array(z.string()).default([]),
     /** Peak learning rate (cosine decay after a 5 % warm-up). */
     learning_rate: z.number().positive().default(1e-3),
+    /** optim.ema_decay: 0 trains without EMA; the run's state_best and eval then use the raw weights. */
+    ema_decay: z.number().min(0).lt(1).default(0),
   })
   .strict();
 

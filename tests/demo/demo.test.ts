@@ -91,6 +91,10 @@ test('demo sizes are data: configs/demo holds the presets, and a bad file names 
   expect(c.diffusion.train.epochs * c.diffusion.train.epoch_size).toBeGreaterThanOrEqual(cpu.emulator.steps);
   expect(c.diffusion.train.batch_size).toBe(cpu.emulator.batch);
   expect(c.diffusion.optim.learning_rate).toBe(cpu.emulator.learning_rate);
+  expect([c.diffusion.optim.ema_decay, c.surrogate.optim.ema_decay, c.ae.optim.ema_decay]).toEqual([0, 0, 0]);
+  // long: the emulators keep an EMA of their weights, the autoencoder does not
+  const long = demoConfigs('/tmp/demo', demoSizes('long'), 'cpu', 0);
+  expect([long.diffusion.optim.ema_decay, long.surrogate.optim.ema_decay, long.ae.optim.ema_decay]).toEqual([0.999, 0.999, 0]);
   for (const o of cpu.emulator.overrides) {
     const [key, value] = o.split('=') as [string, string];
     expect(JSON.stringify((c.diffusion.model as Record<string, unknown>)[key])).toBe(JSON.stringify(JSON.parse(value)));
