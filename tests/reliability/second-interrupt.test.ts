@@ -22,12 +22,18 @@ test('Ctrl-C twice during training: the process ends by SIGINT, not by a crash',
   const preset = join(root, 'ae.yaml');
   writeFileSync(preset, stringify(wavesRun(join(root, 'data'), join(root, 'runs'))));
   const dir = join(root, 'runs', 'twice');
-  const { child, done } = start([CLI, 'train-ae', '--config', preset, '--run-dir', dir, '--progress', 'none', 'train.epochs=500', 'train.epoch_size=4']);
+  // A wider autoencoder than the fixtures' (steps of ~0.1–0.5 s), so that the first Ctrl-C's graceful stop (finish
+  // the step, save) cannot complete before the second arrives; on a quiet machine the tiny one's did, and the
+  // process then exited 130 before the second signal.
+  const { child, done } = start([CLI, 'train-ae', '--config', preset, '--run-dir', dir, '--progress', 'none', 'train.epochs=500', 'train.epoch_size=4', 'ae.hid_channels=[96, 192]', 'ae.hid_blocks=[3, 3]']);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
   // Training has started (and its interrupt handler is listening) once the first checkpoint is written.
-  for (let i = 0; i < 1200 && !existsSync(join(dir, 'state.json')); i++) await sleep(50);
+  for (let i = 0; i < 2400 && !existsSync(join(dir, 'state.json')); i++) await sleep(50);
   expect(existsSync(join(dir, 'state.json'))).toBe(true);
   child.kill('SIGINT');
-  await sleep(20);
+  // the second Ctrl-C as soon as the first one is acknowledged, i.e. while the step it waits for runs
+  for (let i = 0; i < 400 && !/interrupt: stopping after this step/.test(stderr); i++) await sleep(5);
   child.kill('SIGINT');
   const r = await done;
   expect({ code: r.code, signal: r.signal }).toEqual({ code: null, signal: 'SIGINT' });
