@@ -168,9 +168,7 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
       o.crop = r.integer("crop", 0);
       o.length = r.integer("length", 0);
       o.members = r.integer("members", 1);
-      const int64_t seed = r.integer("seed", 0);
-      if (seed < 0) throw std::invalid_argument(r.name("seed") + " must be a non-negative integer");
-      o.seed = uint64_t(seed);
+      o.seed = r.seed();
       if (state_->diffusion()) o.sampler = ReadSamplerOptions(r);
       else o.sampler.algorithm = "euler";
       if (o.context >= o.window)
@@ -340,9 +338,7 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
       OptionReader r = OptionsArg(info, 1, "options");
       r.onlyKeys({"sampler", "steps", "order", "eta", "corrections", "delta", "seed"});
       so = ReadSamplerOptions(r);
-      const int64_t v = r.integer("seed", 0);
-      if (v < 0) throw std::invalid_argument(r.name("seed") + " must be a non-negative integer");
-      seed = uint64_t(v);
+      seed = r.seed();
       return env.Undefined();
     });
     StatePtr s = state_;
@@ -422,9 +418,7 @@ class JsEmulator : public JsModel<JsEmulator, EmulatorState> {
       batch = ReadBatch(info[0]);
       OptionReader o = OptionsArg(info, 1, "options");
       o.onlyKeys({"seed"});
-      const int64_t v = o.integer("seed", 0);
-      if (v < 0) throw std::invalid_argument(o.name("seed") + " must be a non-negative integer");
-      seed = uint64_t(v);
+      seed = o.seed();
       return env.Undefined();
     });
     StatePtr s = state_;

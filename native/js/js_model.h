@@ -128,11 +128,7 @@ class JsModel : public Napi::ObjectWrap<Derived> {
       o.onlyKeys({"ema", "eval", "seed"});
       useEma = o.boolean("ema", false);
       evalMode = o.boolean("eval", false);
-      if (o.has("seed")) {
-        const int64_t v = o.integer("seed", 0);
-        if (v < 0) throw std::invalid_argument(o.name("seed") + " must be a non-negative integer");
-        seed = uint64_t(v);
-      }
+      if (o.has("seed")) seed = o.seed();
       return env.Undefined();
     });
     StatePtr s = state_;

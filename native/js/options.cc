@@ -36,6 +36,12 @@ int64_t OptionReader::integer(const char* key, int64_t fallback) const {
   return int64_t(v);
 }
 
+uint64_t OptionReader::seed(const char* key) const {
+  const int64_t v = integer(key, 0);
+  if (v < 0) throw std::invalid_argument(name(key) + " must be a non-negative integer");
+  return uint64_t(v);
+}
+
 bool OptionReader::boolean(const char* key, bool fallback) const {
   if (!has(key)) return fallback;
   Napi::Value v = object_->Get(key);

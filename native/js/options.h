@@ -24,6 +24,8 @@ class OptionReader {
   double number(const char* key, double fallback) const;
   double required(const char* key) const;  // a number that must be given
   int64_t integer(const char* key, int64_t fallback) const;
+  // A random seed: a non-negative integer (default 0).
+  uint64_t seed(const char* key = "seed") const;
   bool boolean(const char* key, bool fallback) const;
   std::string string(const char* key, const std::string& fallback) const;
   // A string that must be one of `allowed`.

@@ -32,9 +32,7 @@ Napi::Value GaussianSample(const Napi::CallbackInfo& info) {
     so = ReadSamplerOptions(o);
     members = o.integer("members", 1);
     if (members < 1) throw std::invalid_argument("members must be positive");
-    const int64_t s = o.integer("seed", 0);
-    if (s < 0) throw std::invalid_argument(o.name("seed") + " must be a non-negative integer");
-    seed = uint64_t(s);
+    seed = o.seed();
     sched.name = o.oneOf("schedule", "log_logit", {"log_logit", "log_linear"});
     sched.sigma_min = o.number("sigma_min", 1e-3);
     sched.sigma_max = o.number("sigma_max", 1e3);
@@ -110,9 +108,7 @@ Napi::Value GaussianGuidedSample(const Napi::CallbackInfo& info) {
     if (!(var_y > 0)) throw std::invalid_argument("var_y must be positive");
     members = o.integer("members", 1);
     if (members < 1) throw std::invalid_argument("members must be positive");
-    const int64_t s = o.integer("seed", 0);
-    if (s < 0) throw std::invalid_argument(o.name("seed") + " must be a non-negative integer");
-    seed = uint64_t(s);
+    seed = o.seed();
     sched.sigma_min = o.number("sigma_min", 1e-3);
     sched.sigma_max = o.number("sigma_max", 1e3);
     return env.Undefined();
