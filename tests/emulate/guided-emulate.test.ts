@@ -6,38 +6,19 @@ import { WellDataset } from '../../lib/data/dataset.js';
 import { emulateBatch } from '../../lib/emulate/batch.js';
 import { evaluateRun } from '../../lib/eval/evaluate.js';
 import { setNumThreads } from '../../lib/runtime.js';
-import { cacheLatents } from '../../lib/train/cache-latents.js';
-import { composeConfig, resolveAeConfig, resolveEmulatorConfig } from '../../lib/train/config.js';
-import { trainAutoencoder } from '../../lib/train/train-ae.js';
-import { trainEmulator } from '../../lib/train/train-emulator.js';
+import type { EmulatorRunKind } from '../../lib/train/config.js';
 import { runCli } from '../run-cli.js';
-import { tempDir, WAVES, wavesRun, writeWaves } from '../train/fixtures.js';
+import { trainTinyEmulators } from '../train/emulator-fixtures.js';
+import { tempDir, WAVES } from '../train/fixtures.js';
 
-const TINY_VIT = { name: 'tiny', hid_channels: 32, hid_blocks: 2, attention_heads: 2, ffn_factor: 2, emb_features: 16, dropout: 0 };
-const quiet = { progress: 'none' as const, log: () => {} };
 let root: string;
 let cleanup: () => void;
-const runs = { diffusion: '', surrogate: '' };
+let runs: Record<EmulatorRunKind, string>;
 
 beforeAll(async () => {
   setNumThreads(1);
   ({ dir: root, cleanup } = tempDir('le-guided-'));
-  await writeWaves(join(root, 'data'), { trajectories: { train: 4, valid: 2, test: 1 } });
-  const ae = resolveAeConfig(composeConfig(wavesRun(join(root, 'data'), join(root, 'runs')), ['train.epochs=1', 'train.epoch_size=2']));
-  const aeRun = (await trainAutoencoder(ae, { ...quiet, runDir: join(root, 'runs', 'ae') })).dir;
-  await cacheLatents(aeRun, { split: 'train', repeat: 1 });
-  await cacheLatents(aeRun, { split: 'valid' });
-  for (const kind of ['diffusion', 'surrogate'] as const) {
-    const raw = {
-      name: kind, runs_dir: join(root, 'runs', kind), ae_run: aeRun,
-      [kind === 'diffusion' ? 'denoiser' : 'surrogate']: TINY_VIT,
-      optim: { learning_rate: 2e-3, scheduler: 'constant', grad_clip: 1 },
-      train: { epochs: 1, epoch_size: 2, batch_size: 4, seed: 5, threads: 1 },
-      valid: { epoch_size: 4, batch_size: 4 },
-      trajectory: { length: 5, stride: 1 },
-    };
-    runs[kind] = (await trainEmulator(resolveEmulatorConfig(composeConfig(raw, [], kind), kind), { ...quiet, runDir: join(root, 'runs', kind, 'run') })).dir;
-  }
+  ({ runs } = await trainTinyEmulators(root, { train: 4, valid: 2, test: 1 }));
 }, 180_000);
 afterAll(() => cleanup());
 

@@ -11,54 +11,32 @@ import { CSV_COLUMNS, defaultHorizons, evaluateRun } from '../../lib/eval/evalua
 import { fieldMetrics } from '../../lib/eval/metrics.js';
 import { Autoencoder } from '../../lib/models/autoencoder.js';
 import { setNumThreads } from '../../lib/runtime.js';
-import { cacheLatents } from '../../lib/train/cache-latents.js';
 import { findCheckpoint } from '../../lib/train/checkpoint.js';
-import { composeConfig, readRunConfig, resolveAeConfig, resolveEmulatorConfig, type EmulatorRunKind } from '../../lib/train/config.js';
-import { trainAutoencoder } from '../../lib/train/train-ae.js';
+import { composeConfig, readRunConfig, resolveEmulatorConfig, type EmulatorRunKind } from '../../lib/train/config.js';
 import { trainEmulator } from '../../lib/train/train-emulator.js';
 import { runCli } from '../run-cli.js';
-import { tempDir, WAVES, wavesRun, writeWaves } from '../train/fixtures.js';
+import { TINY_EMULATOR_TRAINING, TINY_VIT, trainTinyEmulators } from '../train/emulator-fixtures.js';
+import { tempDir, WAVES, wavesRun } from '../train/fixtures.js';
 
-const TINY_VIT = { name: 'tiny', hid_channels: 32, hid_blocks: 2, attention_heads: 2, ffn_factor: 2, emb_features: 16, dropout: 0 };
 const quiet = { progress: 'none' as const, log: () => {} };
 
 let root: string;
 let cleanup: () => void;
 let aeRun: string;
-const runs: Record<EmulatorRunKind, string> = { diffusion: '', surrogate: '' };
+let runs: Record<EmulatorRunKind, string>;
 let pixelRun: string;
 
 beforeAll(async () => {
   setNumThreads(1);
   ({ dir: root, cleanup } = tempDir('le-eval-'));
-  await writeWaves(join(root, 'data'), { trajectories: { train: 6, valid: 2, test: 3 } });
-  const ae = resolveAeConfig(composeConfig(wavesRun(join(root, 'data'), join(root, 'runs')), ['train.epochs=1', 'train.epoch_size=2']));
-  aeRun = (await trainAutoencoder(ae, { ...quiet, runDir: join(root, 'runs', 'ae') })).dir;
-  await cacheLatents(aeRun, { split: 'train', repeat: 1 });
-  await cacheLatents(aeRun, { split: 'valid' });
-  for (const kind of ['diffusion', 'surrogate'] as const) {
-    const raw = {
-      name: kind,
-      runs_dir: join(root, 'runs', kind),
-      ae_run: aeRun,
-      [kind === 'diffusion' ? 'denoiser' : 'surrogate']: TINY_VIT,
-      optim: { learning_rate: 2e-3, scheduler: 'constant', grad_clip: 1 },
-      train: { epochs: 1, epoch_size: 2, batch_size: 4, seed: 5, threads: 1 },
-      valid: { epoch_size: 4, batch_size: 4 },
-      trajectory: { length: 5, stride: 1 },
-    };
-    runs[kind] = (await trainEmulator(resolveEmulatorConfig(composeConfig(raw, [], kind), kind), { ...quiet, runDir: join(root, 'runs', kind, 'run') })).dir;
-  }
+  ({ aeRun, runs } = await trainTinyEmulators(root, { train: 6, valid: 2, test: 3 }));
   // A pixel-space neural solver on the same data (patches of 4×4).
   const pixel = {
     name: 'pixel',
     runs_dir: join(root, 'runs', 'pixel'),
     dataset: wavesRun(join(root, 'data'), join(root, 'runs')).dataset,
     surrogate: { ...TINY_VIT, patch_size: [1, 4, 4] },
-    optim: { learning_rate: 2e-3, scheduler: 'constant', grad_clip: 1 },
-    train: { epochs: 1, epoch_size: 2, batch_size: 4, seed: 5, threads: 1 },
-    valid: { epoch_size: 4, batch_size: 4 },
-    trajectory: { length: 5, stride: 1 },
+    ...TINY_EMULATOR_TRAINING,
   };
   pixelRun = (await trainEmulator(resolveEmulatorConfig(composeConfig(pixel, [], 'surrogate'), 'surrogate'), { ...quiet, runDir: join(root, 'runs', 'pixel', 'run') })).dir;
 }, 120_000);
@@ -225,6 +203,9 @@ describe('eval', () => {
     const bad = await runCli('eval', runs.surrogate, '--sampler', 'magic');
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/unknown sampler 'magic'/);
+    const badWeights = await runCli('eval', runs.surrogate, '--weights', 'latest');
+    expect(badWeights.code).not.toBe(0);
+    expect(badWeights.err).toMatch(/--weights must be state or best, got 'latest'/);
   }, 60_000);
 });
 

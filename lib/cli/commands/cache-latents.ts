@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 
 import { cacheLatents } from '../../train/cache-latents.js';
+import { SPLITS } from '../../data/download.js';
+import { parseChoice, WEIGHTS } from '../../util/parse-choice.js';
 
 interface Flags {
   ignoreSizeLimits?: boolean;
@@ -30,16 +32,16 @@ export function register(program: Command): void {
     .option('--device <device>', 'device (default: the run\'s)')
     .option('--ignore-size-limits', 'run even when the memory/disk estimate exceeds what is free')
     .action(async (run: string, f: Flags) => {
-      if (!['train', 'valid', 'test'].includes(f.split)) throw new Error(`--split must be train, valid or test, got '${f.split}'`);
-      if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
+      const split = parseChoice('split', f.split, SPLITS);
+      const weights = parseChoice('weights', f.weights, WEIGHTS);
       const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} trajectories', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
       let started = false;
       try {
         const r = await cacheLatents(run, {
-          split: f.split as 'train' | 'valid' | 'test',
+          split,
           repeat: f.repeat === undefined ? undefined : Number(f.repeat),
           batch: Number(f.batch),
-          weights: f.weights,
+          weights,
           root: f.root,
           out: f.out,
           device: f.device,

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { distillRun } from '../../train/distill.js';
 import { parseInteger } from '../../util/parse-integer.js';
 import { withInterrupt } from '../interrupt.js';
+import { parseChoice, WEIGHTS } from '../../util/parse-choice.js';
 
 interface Flags {
   steps: string;
@@ -37,7 +38,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'distill directory (default <run>/distill-<steps>); an existing one is resumed')
     .option('--progress <mode>', 'auto | bar | lines | none', 'auto')
     .action(async (run: string, f: Flags) => {
-      if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
+      const weights = parseChoice('weights', f.weights, WEIGHTS);
       const learningRate = f.learningRate === undefined ? undefined : Number(f.learningRate);
       if (learningRate !== undefined && !(learningRate > 0)) throw new Error(`--learning-rate must be a positive number, got '${f.learningRate}'`);
       const r = await withInterrupt((signal) =>
@@ -48,7 +49,7 @@ export function register(program: Command): void {
           epochsPerRound: parseInteger('epochs-per-round', f.epochsPerRound, 1),
           batchSize: f.batchSize === undefined ? undefined : parseInteger('batch-size', f.batchSize, 1),
           learningRate,
-          weights: f.weights as 'state' | 'best',
+          weights,
           seed: f.seed === undefined ? undefined : parseInteger('seed', f.seed, 0),
           out: f.out,
           signal,

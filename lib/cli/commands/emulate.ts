@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import { emulateBatch } from '../../emulate/batch.js';
 import { SAMPLER_DEFAULTS, SAMPLERS, type SamplerName } from '../../models/schemas.js';
 import { withInterrupt } from '../interrupt.js';
+import { parseChoice, WEIGHTS } from '../../util/parse-choice.js';
 
 interface Flags {
   input: string;
@@ -53,7 +54,7 @@ export function register(program: Command): void {
     .option('--obs-noise <sigma>', 'observation noise σ with --observe (added to A(x) when the file is on the data grid)', '0.1')
     .action(async (run: string, f: Flags) => {
       if (!(SAMPLERS as readonly string[]).includes(f.sampler)) throw new Error(`unknown sampler '${f.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
-      if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
+      const weights = parseChoice('weights', f.weights, WEIGHTS);
       const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} trajectories | {rate} states/s', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
       try {
         const r = await withInterrupt((signal) =>
@@ -67,7 +68,7 @@ export function register(program: Command): void {
             length: f.length === undefined ? undefined : integer('length', f.length),
             split: f.split,
             seed: Number(f.seed),
-            weights: f.weights as 'state' | 'best',
+            weights,
             decodeBatch: f.decodeBatch === undefined ? undefined : integer('decode-batch', f.decodeBatch),
             device: f.device,
             ignoreSizeLimits: f.ignoreSizeLimits,

@@ -10,6 +10,7 @@ import { SAMPLER_DEFAULTS, SAMPLERS, type SamplerName } from '../../models/schem
 import { evaluateRun, type EvalSummary } from '../../eval/evaluate.js';
 import { isMainRank } from '../../launch/rendezvous.js';
 import { withInterrupt } from '../interrupt.js';
+import { parseChoice, WEIGHTS } from '../../util/parse-choice.js';
 
 interface Flags {
   split: string;
@@ -89,7 +90,7 @@ export function register(program: Command): void {
     .option('--obs-noise <sigma>', 'observation noise σ with --operator', '0.1')
     .action(async (run: string, f: Flags) => {
       if (!(SAMPLERS as readonly string[]).includes(f.sampler)) throw new Error(`unknown sampler '${f.sampler}' (expected one of ${SAMPLERS.join(', ')})`);
-      if (f.weights !== 'state' && f.weights !== 'best') throw new Error(`--weights must be state or best, got '${f.weights}'`);
+      const weights = parseChoice('weights', f.weights, WEIGHTS);
       const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} trajectories | {last}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
       try {
         const { dir, summary } = await withInterrupt((signal) =>
@@ -102,7 +103,7 @@ export function register(program: Command): void {
             context: nonNegative('context', f.context),
             start: nonNegative('start', f.start),
             seed: nonNegative('seed', f.seed),
-            weights: f.weights as 'state' | 'best',
+            weights,
             root: f.root,
             dataset: f.dataset,
             out: f.out,
