@@ -45,7 +45,7 @@ struct TrainerOptions {
   bool amsgrad = false;        // AdamW: divide by √max_{s≤t} v_s instead of √v_t (Reddi et al. 2018); not with SOAP
   double clip = 1.0;          // max global grad L2 norm; <= 0 disables clipping
   bool bf16_autocast = false;  // forward (and loss closure) under bfloat16 autocast on the params' device
-  double ema_decay = 0;        // exponential moving average of the weights after each step; 0 disables
+  double ema_decay = 0;        // exponential moving average of the weights after each step (warm-up: min(decay, (1+n)/(10+n))); 0 disables
   std::string optimizer = "adamw";  // "adamw" | "soap" (then: beta1/beta2/eps/weight_decay and the below)
   int64_t precondition_frequency = 10;  // SOAP: eigenbasis refresh period (steps)
   double shampoo_beta = -1;             // SOAP: preconditioner EMA; < 0 means beta2

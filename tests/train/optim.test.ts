@@ -127,10 +127,12 @@ test('AMSGrad: the second step divides by √max(v1, v2), kept in checkpoints as
   await expect(resumed.trainStep(batch(1), lr)).rejects.toThrow(/amsgrad is an AdamW option/);
 });
 
-test('EMA: ema_t = d·ema_{t−1} + (1 − d)·θ_t, used for validation and export', async () => {
+test('EMA: ema_n = d_n·ema_{n−1} + (1 − d_n)·θ_n with the warm-up d_n = min(d, (1 + n)/(10 + n)), used for validation and export', async () => {
   manualSeed(2);
   const ae = Autoencoder.create(TINY);
-  const d = 0.9;
+  const d = 0.15;
+  // Warm-up: the first step averages with 0.1 (of the initial weights), the second with min(0.15, 2/11) = 0.15.
+  const d1 = 0.1, d2 = 0.15;
   ae.configureOptimizer({ lr: 1e-2, ema_decay: d });
   const p0 = join(dir, 'ema-0.safetensors'), p1 = join(dir, 'ema-1.safetensors'), p2 = join(dir, 'ema-2.safetensors');
   await ae.saveCheckpoint(p0);
@@ -146,8 +148,8 @@ test('EMA: ema_t = d·ema_{t−1} + (1 − d)·θ_t, used for validation and exp
     const e0 = c0!.values(`ema.${name}`), e1 = c1!.values(`ema.${name}`), e2 = c2!.values(`ema.${name}`);
     for (let i = 0; i < th0.length; i++) {
       err(e0[i]!, th0[i]!);
-      err(e1[i]!, d * th0[i]! + (1 - d) * th1[i]!);
-      err(e2[i]!, d * e1[i]! + (1 - d) * th2[i]!);
+      err(e1[i]!, d1 * th0[i]! + (1 - d1) * th1[i]!);
+      err(e2[i]!, d2 * e1[i]! + (1 - d2) * th2[i]!);
     }
   }
   expect(worst).toBeLessThan(1e-6);
