@@ -42,6 +42,7 @@ export async function run(report) {
     peaks[p] = 0;
     for (let i = 0; i < 3; i++) peaks[p] = Math.max(peaks[p], await addon.matmulPeak(1024, p, p === 'float32' ? 4 : 16));
   }
+  // A train step leaves the model in training mode (dropout on): encode/decode switch it off, as eval does.
   const models = Object.fromEntries(PRECISIONS.map((p) => [p, dcaeModel(p)]));
   const config = models.float32.config;
   const flops = autoencoderFlops(config, DCAE_SHAPE);
@@ -55,7 +56,7 @@ export async function run(report) {
     console.log(`  ${reason}`);
   }
   const times = {}; // times[what][precision][side] = seconds per iteration, one per repeat
-  const pkg = async (what, p) => (await models[p].benchLoop(what === 'decode' ? z : x, what, ITERS[what], 1e-5)) / ITERS[what];
+  const pkg = async (what, p) => (await models[p].train(what === 'train').benchLoop(what === 'decode' ? z : x, what, ITERS[what], 1e-5)) / ITERS[what];
   const eag = async (what, p) => (await eager.request({ op: 'time', what, precision: p, iters: ITERS[what] })).seconds / ITERS[what];
   try {
     for (const what of Object.keys(ITERS))
