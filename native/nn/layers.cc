@@ -51,6 +51,8 @@ torch::Tensor ConvNdImpl::forward(const torch::Tensor& input) {
   torch::Tensor x = input;
   if (options.periodic && pad > 0) {
     x = at::pad(x, std::vector<int64_t>(2 * options.spatial, pad), "circular");
+    // at::pad returns the plain layout; a channels-last input (the DCAE's, nn/dcae.cc) stays channels-last.
+    if (!input.is_contiguous()) x = x.contiguous(input.suggest_memory_format());
     std::fill(padding.begin(), padding.end(), 0);
   }
   return options.spatial == 2 ? at::conv2d(x, weight, bias, stride, padding)
