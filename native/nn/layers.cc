@@ -111,7 +111,9 @@ torch::Tensor ChannelLayerNormImpl::forward(const torch::Tensor& x) {
     for (int64_t d = 2; d < D; ++d) to_last.push_back(d), from_last.push_back(d - 1);
     to_last.push_back(1);
     const double k = double(C - 1) / double(C);
-    torch::Tensor scale = at::full({C}, std::sqrt(k), x.options());
+    // float32 scale also for bf16 inputs: libtorch's mixed-type layer_norm (bf16 data, float weight), the
+    // faster kernel there, and an exactly rounded sqrt(k).
+    torch::Tensor scale = at::full({C}, std::sqrt(k), x.options().dtype(at::kFloat));
     return at::layer_norm(x.permute(to_last), {C}, scale, {}, eps_value_ * k).permute(from_last);
   }
   // Plain layout: unbiased var_mean over the channel axis (torch.var_mean default, as the reference).
