@@ -1,6 +1,7 @@
 // The DCAE of issue 15 (b 8, 5×64², hid 32-64-128 × 2-2-2) in this package and in eager PyTorch
-// (scripts/bench/eager/dcae.py, the same layers), same thread count, runs interleaved ABAB… so that the
-// shared machine's load hits both alike. Reports medians as ratios only: package / eager per workload and
+// (scripts/bench/eager/dcae.py, the same layers; plain layout as the reference code, and channels-last as a
+// PyTorch user could add), same thread count, runs interleaved ABCABC… so that the shared machine's load
+// hits all alike. Reports medians as ratios only: package / eager per workload and
 // precision (< 1: the package is faster), each side's bf16 speedup over its own fp32, and each side's share
 // of the matmul peak of the same precision measured in this run. Without the torch venv
 // (node scripts/torchrun-venv.mjs) the eager columns are skipped with a message.
@@ -57,41 +58,44 @@ export async function run(report) {
   }
   const times = {}; // times[what][precision][side] = seconds per iteration, one per repeat
   const pkg = async (what, p) => (await models[p].train(what === 'train').benchLoop(what === 'decode' ? z : x, what, ITERS[what], 1e-5)) / ITERS[what];
-  const eag = async (what, p) => (await eager.request({ op: 'time', what, precision: p, iters: ITERS[what] })).seconds / ITERS[what];
+  const eag = async (what, p, cl = false) => (await eager.request({ op: 'time', what, precision: p, iters: ITERS[what], channels_last: cl })).seconds / ITERS[what];
   try {
     for (const what of Object.keys(ITERS))
       for (const p of PRECISIONS) {
         await pkg(what, p); // warm-up (first-call allocations, oneDNN primitive creation)
         if (eager) await eag(what, p);
+        if (eager) await eag(what, p, true);
       }
     for (let r = 0; r < REPEATS; r++)
       for (const what of Object.keys(ITERS))
         for (const p of PRECISIONS) {
-          const slot = ((times[what] ??= {})[p] ??= { package: [], eager: [] });
+          const slot = ((times[what] ??= {})[p] ??= { package: [], eager: [], eagerCl: [] });
           slot.package.push(await pkg(what, p));
           if (eager) slot.eager.push(await eag(what, p));
+          if (eager) slot.eagerCl.push(await eag(what, p, true));
         }
   } finally {
     await eager?.close();
   }
   const rows = {};
   console.log(`DCAE ${DCAE_SHAPE.join('×')} hid ${config.hid_channels.join('-')} × ${config.hid_blocks.join('-')}, ${threads} thread(s), ${REPEATS} interleaved repeats, medians; matmul peak fp32 ${peaks.float32.toFixed(0)} / bf16 ${peaks.bfloat16.toFixed(0)} GFLOP/s`);
-  console.log(`  ${'workload'.padEnd(16)} ${'package/eager'.padStart(13)} ${'pkg % peak'.padStart(10)} ${'eager % peak'.padStart(12)} ${'pkg bf16 ×'.padStart(10)} ${'eager bf16 ×'.padStart(12)}`);
+  console.log(`  ${'workload'.padEnd(16)} ${'package/eager'.padStart(13)} ${'/eager NHWC'.padStart(11)} ${'pkg % peak'.padStart(10)} ${'eager % peak'.padStart(12)} ${'pkg bf16 ×'.padStart(10)} ${'eager bf16 ×'.padStart(12)}`);
   for (const what of Object.keys(ITERS)) {
     const f = what === 'train' ? flops.trainStep : flops[what];
     for (const p of PRECISIONS) {
       const t = times[what][p];
-      const mp = median(t.package), me = eager ? median(t.eager) : undefined;
+      const mp = median(t.package), me = eager ? median(t.eager) : undefined, mc = eager ? median(t.eagerCl) : undefined;
       const fp = times[what].float32;
       const row = {
         package_over_eager: me ? +(mp / me).toFixed(3) : null,
+        package_over_eager_channels_last: mc ? +(mp / mc).toFixed(3) : null,
         package_share_of_peak: +(f / mp / 1e9 / peaks[p]).toFixed(3),
         eager_share_of_peak: me ? +(f / me / 1e9 / peaks[p]).toFixed(3) : null,
         package_speedup_over_fp32: +(median(fp.package) / mp).toFixed(3),
         eager_speedup_over_fp32: me ? +(median(fp.eager) / me).toFixed(3) : null,
       };
       rows[`${what}/${p}`] = row;
-      console.log(`  ${`${what} ${p}`.padEnd(16)} ${fmt(row.package_over_eager ?? undefined).padStart(13)} ${fmt(100 * row.package_share_of_peak, 1).padStart(10)} ${(row.eager_share_of_peak === null ? '—' : fmt(100 * row.eager_share_of_peak, 1)).padStart(12)} ${fmt(row.package_speedup_over_fp32).padStart(10)} ${fmt(row.eager_speedup_over_fp32 ?? undefined).padStart(12)}`);
+      console.log(`  ${`${what} ${p}`.padEnd(16)} ${fmt(row.package_over_eager ?? undefined).padStart(13)} ${fmt(row.package_over_eager_channels_last ?? undefined).padStart(11)} ${fmt(100 * row.package_share_of_peak, 1).padStart(10)} ${(row.eager_share_of_peak === null ? '—' : fmt(100 * row.eager_share_of_peak, 1)).padStart(12)} ${fmt(row.package_speedup_over_fp32).padStart(10)} ${fmt(row.eager_speedup_over_fp32 ?? undefined).padStart(12)}`);
     }
   }
   report('dcae-eager', { shape: DCAE_SHAPE, config: DCAE_OVERRIDES, threads, repeats: REPEATS, eager: eager ? eager.ready : reason, matmul_peak_gflops: peaks, rows });

@@ -7,8 +7,10 @@ weights are not shared with the package (initialisation does not change the cost
 
 Run by scripts/bench/eager/python.mjs as a child: argv[1] is the config as JSON, then --threads N; it prints
 {"ready": {...}}, then answers one JSON line per request line:
-  {"op": "time", "what": "train"|"encode"|"decode", "precision": "float32"|"bfloat16", "iters": n}
+  {"op": "time", "what": "train"|"encode"|"decode", "precision": "float32"|"bfloat16", "iters": n,
+   "channels_last": false}
     -> {"seconds": s}   (n iterations after the model, optimizer and input exist; the caller warms up)
+channels_last: modules and inputs in torch.channels_last first (what a PyTorch user can add in two lines).
 """
 import argparse
 import json
@@ -109,7 +111,12 @@ def main():
     with torch.inference_mode():
         z = encoder(x).clone()
 
-    def train(precision):
+    def layout(channels_last):
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        encoder.to(memory_format=fmt), decoder.to(memory_format=fmt)
+        return x.contiguous(memory_format=fmt), z.contiguous(memory_format=fmt)
+
+    def train(precision, x):
         encoder.train(), decoder.train()
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
@@ -120,7 +127,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
 
-    def code(what, precision):
+    def code(what, precision, x, z):
         encoder.eval(), decoder.eval()
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
             (encoder(x) if what == "encode" else decoder(z)).float()
@@ -136,9 +143,10 @@ def main():
                 raise ValueError(f"precision must be float32 or bfloat16, got {precision!r}")
             if what not in ("train", "encode", "decode"):
                 raise ValueError(f"what must be train, encode or decode, got {what!r}")
+            xl, zl = layout(bool(req.get("channels_last", False)))
             start = time.perf_counter()
             for _ in range(iters):
-                train(precision) if what == "train" else code(what, precision)
+                train(precision, xl) if what == "train" else code(what, precision, xl, zl)
             reply = {"seconds": time.perf_counter() - start}
         except Exception as e:  # reported to the bench, which stops with it
             reply = {"error": f"{type(e).__name__}: {e}"}
