@@ -2,10 +2,10 @@
 // back with their exact call counts, self ≤ total times, shares that add up, and misuse is refused.
 import { Autoencoder } from '../../lib/models/autoencoder.js';
 import { native } from '../../lib/native/loader.js';
-import { profileOps } from '../../lib/profile.js';
+import { profileOps, type OpProfile } from '../../lib/profile.js';
 import { tensor } from '../../lib/tensor.js';
 
-const byName = (p: { ops: { name: string }[] }, name: string) => p.ops.find((o) => o.name === name);
+const byName = (p: OpProfile, name: string) => p.ops.find((o) => o.name === name);
 
 test('a matmul probe shows up as aten::mm with its exact call count', async () => {
   // matmulPeak(n, dtype, iterations): two randn inputs, one warm-up mm, then `iterations` mms.
