@@ -2,6 +2,7 @@
 export { VERSION } from './version.js';
 export { tensor, isTensor, type Tensor, type Dtype, type TypedArray } from './tensor.js';
 export { setNumThreads, getNumThreads, manualSeed, doctor, type DoctorReport } from './runtime.js';
+export { profileOps, type OpProfile, type OpProfileRow } from './profile.js';
 export { Autoencoder, type AutoencoderOptions, type OptimizerOptions, type TensorLike, type TrainStepResult } from './models/autoencoder.js';
 export { autoencoderConfig, AutoencoderConfigSchema, type AutoencoderConfig, type AutoencoderConfigInput } from './models/autoencoder-config.js';
 export { autoencoderFlops, type AutoencoderFlops } from './models/flops.js';

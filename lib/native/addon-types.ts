@@ -24,6 +24,25 @@ export interface NativeTensorClass {
   new (data: TypedArray, shape: number[], dtype?: Dtype): NativeTensor;
 }
 
+/** One operator's row of a profile (native/core/op_profiler.h). */
+export interface OpProfileRow {
+  name: string;
+  calls: number;
+  /** time inside the op minus its callees' */
+  selfMs: number;
+  totalMs: number;
+  /** selfMs / opsMs */
+  share: number;
+}
+
+export interface OpProfile {
+  wallMs: number;
+  /** self time of all ops together */
+  opsMs: number;
+  /** by self time, largest first */
+  ops: OpProfileRow[];
+}
+
 export interface RuntimeInfo {
   torchVersion: string;
   cudaBuilt: boolean;
@@ -215,6 +234,8 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   info(): RuntimeInfo;
   matmulPeak(n: number, dtype: Dtype, iterations: number, device?: string): Promise<number>;
+  profilerStart(): Promise<void>;
+  profilerStop(top?: number): Promise<OpProfile>;
   eulerAdvance(state: NativeTensor, gamma: number[], options: NativeEulerAdvanceOptions): Promise<NativeEulerAdvanceResult>;
   eulerWellChannels(state: NativeTensor, gamma: number[]): Promise<NativeTensor>;
   RayleighBenard: new (options: NativeRayleighBenardOptions) => NativeRayleighBenard;

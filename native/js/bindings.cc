@@ -8,6 +8,7 @@ namespace latent::js {
 void RegisterAll(Napi::Env env, Napi::Object exports) {
   JsTensor::Register(env, exports);
   RegisterRuntime(env, exports);
+  RegisterProfiler(env, exports);
   RegisterAutoencoder(env, exports);
   RegisterSolvers(env, exports);
   RegisterDenoiser(env, exports);

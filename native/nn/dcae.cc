@@ -2,6 +2,7 @@
 
 #include "nn/dcae.h"
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace latent {
@@ -56,6 +57,18 @@ ResBlock block(const DCOptions& o, size_t level) {
   return ResBlock(r);
 }
 
+// The DCAE runs channels-last inside (NHWC / NDHWC strides, same logical shape): oneDNN's convolutions take
+// and give that layout without reorders, and ChannelLayerNorm becomes the fused at::layer_norm over the
+// innermost axis instead of a strided var_mean over channels. Callers get plain tensors back
+// (AutoencoderImpl::encode/decode/forward make them contiguous).
+torch::Tensor channelsLast(const torch::Tensor& x) {
+  static const bool off = [] { const char* v = std::getenv("LATENT_EMULATOR_CHANNELS_LAST"); return v && std::string(v) == "0"; }();
+  if (off) return x;
+  if (x.dim() == 4) return x.contiguous(at::MemoryFormat::ChannelsLast);
+  if (x.dim() == 5) return x.contiguous(at::MemoryFormat::ChannelsLast3d);
+  return x;
+}
+
 int64_t power(int64_t base, int exp) {
   int64_t r = 1;
   while (exp-- > 0) r *= base;
@@ -89,7 +102,7 @@ DCEncoderImpl::DCEncoderImpl(const DCOptions& o) : options(o) {
 }
 
 torch::Tensor DCEncoderImpl::forward(const torch::Tensor& x) {
-  return saturate(descent->forward(x), options.saturation);
+  return saturate(descent->forward(channelsLast(x)), options.saturation);
 }
 
 DCDecoderImpl::DCDecoderImpl(const DCOptions& o) : options(o) {
@@ -120,6 +133,6 @@ DCDecoderImpl::DCDecoderImpl(const DCOptions& o) : options(o) {
   register_module("ascent", ascent);
 }
 
-torch::Tensor DCDecoderImpl::forward(const torch::Tensor& z) { return ascent->forward(z); }
+torch::Tensor DCDecoderImpl::forward(const torch::Tensor& z) { return ascent->forward(channelsLast(z)); }
 
 }  // namespace latent

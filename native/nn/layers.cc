@@ -51,6 +51,8 @@ torch::Tensor ConvNdImpl::forward(const torch::Tensor& input) {
   torch::Tensor x = input;
   if (options.periodic && pad > 0) {
     x = at::pad(x, std::vector<int64_t>(2 * options.spatial, pad), "circular");
+    // at::pad returns the plain layout; a channels-last input (the DCAE's, nn/dcae.cc) stays channels-last.
+    if (!input.is_contiguous()) x = x.contiguous(input.suggest_memory_format());
     std::fill(padding.begin(), padding.end(), 0);
   }
   return options.spatial == 2 ? at::conv2d(x, weight, bias, stride, padding)
@@ -109,7 +111,10 @@ torch::Tensor ChannelLayerNormImpl::forward(const torch::Tensor& x) {
     for (int64_t d = 2; d < D; ++d) to_last.push_back(d), from_last.push_back(d - 1);
     to_last.push_back(1);
     const double k = double(C - 1) / double(C);
-    torch::Tensor scale = at::full({C}, std::sqrt(k), x.options());
+    // A float32 scale for bf16/fp16 inputs: libtorch's mixed-type layer_norm (reduced-precision data, float
+    // weight) is the faster kernel there, forward and backward. Other dtypes: the input's (float64 stays so).
+    const bool reduced = x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kFloat16;
+    torch::Tensor scale = at::full({C}, std::sqrt(k), x.options().dtype(reduced ? at::kFloat : x.scalar_type()));
     return at::layer_norm(x.permute(to_last), {C}, scale, {}, eps_value_ * k).permute(from_last);
   }
   // Plain layout: unbiased var_mean over the channel axis (torch.var_mean default, as the reference).

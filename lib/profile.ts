@@ -1,0 +1,24 @@
+// Where native time goes: libtorch's profiler around JavaScript-driven work (native/core/op_profiler.h).
+import type { OpProfile } from './native/addon-types.js';
+import { native } from './native/loader.js';
+
+export type { OpProfile, OpProfileRow } from './native/addon-types.js';
+
+/**
+ * Runs `work` (which awaits native calls: train steps, encodes, rollouts…) under libtorch's profiler and
+ * returns one row per operator by self time (the `top` largest, all when omitted), like torch.profiler's
+ * key_averages(). Profiles cannot nest; other native work running at the same time is included.
+ */
+export async function profileOps(work: () => Promise<unknown>, options: { top?: number } = {}): Promise<OpProfile> {
+  const { top } = options;
+  if (top !== undefined && !(Number.isInteger(top) && top >= 1)) throw new RangeError(`profileOps: top must be a positive integer, got ${top}`);
+  const addon = native();
+  await addon.profilerStart();
+  try {
+    await work();
+  } catch (err) {
+    await addon.profilerStop(1).catch(() => undefined);
+    throw err;
+  }
+  return addon.profilerStop(top);
+}
