@@ -8,6 +8,12 @@
 // default float32,bfloat16); the medians give ms per denoiser call and per emulated state, and the ratio
 // package/eager (< 1: the package is faster). Also the package's own bf16/fp32 ratio and, per rollout, the
 // voluntary context switches of all the process's threads (an idle OpenMP team shows up there).
+// The eager child gets the package's malloc settings (native/core/process_init.cc: mmap threshold 64 MiB, trim
+// threshold 256 MiB, as GLIBC_TUNABLES): with glibc's defaults every 5 MB activation of this model is mmapped and
+// page-faulted afresh, which measured ~35 ms per elementwise op at 1 thread (against 0.5 ms) and would flatter
+// the package. BENCH_ROLLOUT_EAGER_MALLOC=default runs it with glibc's defaults instead.
+// With BENCH_ROLLOUT_TRAIN=1 also the ViT denoiser's train step (batch 16 windows, the first state known; forward,
+// backward, grad-norm clipping, AdamW) against the eager twin's, interleaved the same way.
 // BENCH_ROLLOUT_STEPS / _LENGTH override the sampler steps and the states. Asserts nothing.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -37,6 +43,10 @@ const SHAPE = {
   length: Number(process.env.BENCH_ROLLOUT_LENGTH ?? 17),
 };
 const REPEATS = Number(process.env.BENCH_ROLLOUT_REPEATS ?? 3);
+const EAGER_MALLOC = process.env.BENCH_ROLLOUT_EAGER_MALLOC ?? 'package';
+const PACKAGE_MALLOC = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456';
+const TRAIN = process.env.BENCH_ROLLOUT_TRAIN === '1';
+const TRAIN_BATCH = 16;
 const PRECISIONS = (process.env.BENCH_ROLLOUT_PRECISIONS ?? 'float32,bfloat16').split(',');
 
 const median = (xs) => {
@@ -79,6 +89,7 @@ async function python() {
 async function startEager(py, precision, threads) {
   const child = spawn(py, ['-W', 'ignore', join(here, 'eager', 'vit.py'), JSON.stringify({ ...SHAPE, precision, threads })], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: EAGER_MALLOC === 'default' ? process.env : { ...process.env, GLIBC_TUNABLES: PACKAGE_MALLOC },
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => {
@@ -90,6 +101,10 @@ async function startEager(py, precision, threads) {
   return {
     async rollout() {
       child.stdin.write('rollout\n');
+      return JSON.parse(await next());
+    },
+    async train() {
+      child.stdin.write('train\n');
       return JSON.parse(await next());
     },
     stop() {
@@ -106,10 +121,10 @@ export async function run(report) {
   const label = tensor(values(D, 2), [D]);
   const options = { length: SHAPE.length, members: K, sampler: 'ab', order: SHAPE.order, steps: SHAPE.steps, seed: 1 };
   const emulated = K * (SHAPE.length - 1);
-  const results = { shape: SHAPE, threads, repeats: REPEATS };
+  const results = { shape: SHAPE, threads, repeats: REPEATS, eager_malloc: EAGER_MALLOC };
   console.log(
     `rollout ${SHAPE.preset} w${SHAPE.hid_channels}×${SHAPE.hid_blocks}, ${C}×${space.join('×')} latents, K=${K}, AB${SHAPE.order} ${SHAPE.steps} steps, ` +
-      `${SHAPE.length} states, ${threads} thread(s), ${REPEATS} interleaved repeats (medians)`,
+      `${SHAPE.length} states, ${threads} thread(s), ${REPEATS} interleaved repeats (medians), eager with ${EAGER_MALLOC === 'default' ? "glibc's default" : "the package's"} malloc settings`,
   );
   for (const precision of PRECISIONS) {
     const model = Denoiser.create(SHAPE.preset, {
@@ -136,6 +151,27 @@ export async function run(report) {
         theirs.push(e.seconds);
       }
     }
+    if (TRAIN) {
+      const n = TRAIN_BATCH * SHAPE.window * C * space[0] * space[1];
+      const windows = { state: tensor(values(n, 3), [TRAIN_BATCH, SHAPE.window, C, ...space]), label: tensor(values(TRAIN_BATCH * D, 4), [TRAIN_BATCH, D]) };
+      model.train(true);
+      await model.trainStep(windows, 1e-4); // warm-up
+      const mine = [], other = [];
+      for (let i = 0; i < REPEATS; i++) {
+        const t0 = process.hrtime.bigint();
+        await model.trainStep(windows, 1e-4);
+        mine.push(Number(process.hrtime.bigint() - t0) / 1e9);
+        if (eager) other.push((await eager.train()).seconds);
+      }
+      model.eval();
+      results[`${precision}_train`] = {
+        batch: TRAIN_BATCH,
+        step_ms: +(median(mine) * 1000).toFixed(1),
+        ...(eager ? { eager_step_ms: +(median(other) * 1000).toFixed(1), ratio_vs_eager: +(median(mine) / median(other)).toFixed(3) } : {}),
+      };
+      const t = results[`${precision}_train`];
+      console.log(`  ${precision.padEnd(9)} train step b${TRAIN_BATCH}: package ${t.step_ms} ms` + (eager ? `; eager ${t.eager_step_ms} ms; package/eager ${t.ratio_vs_eager}` : ''));
+    }
     eager?.stop();
     model.dispose?.();
     const row = {
@@ -161,7 +197,11 @@ export async function run(report) {
   }
   if (results.float32 && results.bfloat16) {
     results.bf16_speedup_vs_fp32 = +(results.float32.ms_per_call / results.bfloat16.ms_per_call).toFixed(2);
-    console.log(`  package bf16 vs own fp32: ×${results.bf16_speedup_vs_fp32}`);
+    console.log(`  package bf16 vs own fp32: ×${results.bf16_speedup_vs_fp32} (rollout)`);
+  }
+  if (results.float32_train && results.bfloat16_train) {
+    results.bf16_train_speedup_vs_fp32 = +(results.float32_train.step_ms / results.bfloat16_train.step_ms).toFixed(2);
+    console.log(`  package bf16 vs own fp32: ×${results.bf16_train_speedup_vs_fp32} (train step)`);
   }
   report('rollout', results);
 }

@@ -209,9 +209,9 @@ def main():
     K, C, space = cfg["members"], cfg["channels"], cfg["space"]
     context = torch.randn(K, C, 1, *space)  # the members of one trajectory, repeated as the package does
     label = torch.randn(K, cfg["label_features"])
-    batch = torch.randn(cfg.get("train_batch", 8), C, cfg["window"], *space)
+    batch = torch.randn(cfg.get("train_batch", 16), C, cfg["window"], *space)
     train_label = torch.randn(batch.shape[0], cfg["label_features"])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
 
     def one_rollout():
         counter = [0]
@@ -221,7 +221,8 @@ def main():
         return counter[0]
 
     def one_train_step():
-        # The denoiser loss with the first state known: the network's forward, backward and an AdamW step.
+        # The denoiser loss with the first state known: the network's forward, backward, the global grad norm
+        # clipped to 1 and an AdamW step (the package's train step with its defaults).
         model.train()
         B = batch.shape[0]
         mask = (torch.arange(cfg["window"]) < 1).unsqueeze(0).expand(B, -1)
@@ -237,6 +238,7 @@ def main():
             loss = ((mu - batch).square() / (s.square() / (1 + s.square()))).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         model.eval()
         return 1
