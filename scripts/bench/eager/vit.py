@@ -5,7 +5,9 @@ the way a PyTorch user would write them: the ViT denoiser (patchify, input proje
 sine positional embedding, blocks with AdaLN-zero modulation by the time + label embedding, learned-angle RoPE,
 q/k RMS norm, SDPA, gated skip, FFN), EDM preconditioning, the clean-context MaskedDenoiser, the Adams-Bashforth
 sampler (float64 Vandermonde solve) and the windowed rollout (window, context 1, overlap 1), all K members in one
-batch. Random weights: the shapes, dtypes and op counts are the package's, the numbers are not.
+batch. Random weights: the shapes, dtypes and op counts are the package's, the numbers are not. It is written as a
+PyTorch user would (F.scaled_dot_product_attention, the pairwise rotary rotation), i.e. as the package ran before
+its lean CPU path (native/nn/vit.cc; the old path is the test hook setViTReferencePath).
 
 Protocol: argv[1] is a JSON config; the script builds the model, warms up, prints "ready", then answers each
 line "rollout" or "train" on stdin with one JSON line {"seconds": ..., "evaluations": ...}; "quit" ends it.
