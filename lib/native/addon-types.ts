@@ -243,6 +243,8 @@ export interface NativeAddon {
   /** Test hook (native/js/test_hooks.cc): the samplers driven by the exact denoiser of N(mean, diag(var)). */
   /** Test hook: C++ references to the tensor behind a JS Tensor (1 = the JS object's alone). */
   tensorUseCount(t: NativeTensor): number;
+  /** Test hook: run the ViT on its pre-lean-path kernels (SDPA, per-forward tables), process-wide. */
+  setViTReferencePath(on: boolean): void;
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
   /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
   distributed: import('../launch/process-group.js').NativeDistributed;

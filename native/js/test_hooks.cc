@@ -8,6 +8,7 @@
 #include "js/bindings.h"
 #include "js/option_sets.h"
 #include "models/denoiser.h"
+#include "nn/vit.h"
 #include "sample/mmps.h"
 #include "sample/samplers.h"
 
@@ -140,12 +141,25 @@ Napi::Value TensorUseCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(t.use_count() - 1));  // less the local copy
 }
 
+// setViTReferencePath(on): the ViT's pre-lean-path kernels (nn/vit.h SetViTReferencePath), process-wide,
+// so that tests compare the lean rollout with the old one. Takes effect from the next queued forward.
+Napi::Value SetViTReferencePathHook(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) {
+    Napi::TypeError::New(env, "setViTReferencePath(on): on must be a boolean").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  SetViTReferencePath(info[0].As<Napi::Boolean>().Value());
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterTestHooks(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorUseCount", Napi::Function::New(env, TensorUseCount, "tensorUseCount"));
   exports.Set("gaussianSample", Napi::Function::New(env, GaussianSample, "gaussianSample"));
   exports.Set("gaussianGuidedSample", Napi::Function::New(env, GaussianGuidedSample, "gaussianGuidedSample"));
+  exports.Set("setViTReferencePath", Napi::Function::New(env, SetViTReferencePathHook, "setViTReferencePath"));
 }
 
 }  // namespace latent::js

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include <torch/nn/module.h>
@@ -30,14 +32,29 @@ class SineEncodingImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SineEncoding);
 
+// Test hook: true runs the ViT as it ran before the lean inference path (libtorch's SDPA kernel on every
+// device, the rotary and positional tables recomputed in every forward, the pairwise rotation, no fused
+// modulation), so that tests can check the lean path against it. Process-wide; default false.
+void SetViTReferencePath(bool on);
+bool ViTReferencePath();
+
+// The rotary embedding of one block on one token grid: cos and sin of the angles (H, N, C/2H); for
+// float32/float64 attention the same rotation as one complex tensor cos + i sin, otherwise (bf16/f16
+// under autocast) cos and ±sin interleaved to (H, N, C/H): (c0, c0, c1, c1, ..) and (−s0, s0, −s1, s1, ..).
+// All undefined: no rope.
+struct RotaryTable {
+  torch::Tensor cos, sin, rotation, cos2, sin2;
+  bool defined() const { return cos.defined(); }
+};
+
 // Multi-head self-attention: qkv_proj (no bias), per-head RMSNorm of q and k, rotary embedding on
-// adjacent pairs with per-token angles theta (N, C/2), SDPA, y_proj.
+// adjacent pairs with per-token angles theta (N, C/2), softmax(q kᵀ/√Dh) v, y_proj.
 class ViTAttentionImpl : public torch::nn::Module {
  public:
   ViTAttentionImpl(int64_t channels, int64_t heads, bool qk_norm);
-  // x (B, N, C); cos/sin (H, N, C/2H) or undefined (no rope); mask (N, N) bool, True = attend, or
+  // x (B, N, C); rope (H, N, C/2H) tables or undefined (no rope); mask (N, N) bool, True = attend, or
   // undefined (full attention).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const torch::Tensor& mask = {});
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTable& rope, const torch::Tensor& mask = {});
   int64_t heads;
   bool qk_norm;
   torch::nn::Linear qkv_proj{nullptr};
@@ -59,10 +76,13 @@ struct ViTBlockOptions {
 class ViTBlockImpl : public torch::nn::Module {
  public:
   explicit ViTBlockImpl(const ViTBlockOptions& options);
-  // x, skip (B, N, C); mod (B, F) or undefined; coo (N, S) token coordinates; mask (N, N) bool attention
-  // mask (True = attend) or undefined (full attention).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mod, const torch::Tensor& coo, const torch::Tensor& skip,
+  // x, skip (B, N, C); mod (B, F) or undefined; rope from rotary() (undefined when options.rope is false);
+  // mask (N, N) bool attention mask (True = attend) or undefined (full attention).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mod, const RotaryTable& rope, const torch::Tensor& skip,
                         const torch::Tensor& mask = {});
+  // The rotary tables for token coordinates coo (N, S): angles coo·theta per head, and with `lean` the
+  // complex rotation (`complex`: float32/float64 attention) or the interleaved tables (otherwise).
+  RotaryTable rotary(const torch::Tensor& coo, bool lean, bool complex) const;
 
   ViTBlockOptions options;
   torch::Tensor theta;            // (S, C/2) learned rotary angles
@@ -116,7 +136,33 @@ class ViTImpl : public torch::nn::Module {
   // the state dict is that of full attention.
   torch::Tensor attentionMask(const std::vector<int64_t>& grid, const torch::Device& device);
 
+  // What a forward needs besides the tokens and depends only on the token grid and the weights: the
+  // coordinates (N, S), the positional embedding (N, C), each block's rotary tables and the attention mask.
+  struct GridTables {
+    torch::Tensor coo, positions, mask;
+    std::vector<RotaryTable> rope;
+  };
+  // Built in every forward that records gradients; without gradients (rollouts, sampling) built once and
+  // kept while the grid, device, dtype, autocast state and the weights they come from are unchanged
+  // (the parameters' version counters, bumped by every optimizer step or load).
+  GridTables gridTables(const std::vector<int64_t>& grid, const torch::Device& device, torch::ScalarType type);
+
  private:
+  struct TablesKey {
+    std::vector<int64_t> grid;
+    torch::Device device{torch::kCPU};
+    torch::ScalarType type = torch::kFloat;
+    bool autocast = false;
+    torch::ScalarType autocast_type = torch::kFloat;
+    std::vector<std::pair<const void*, int64_t>> weights;  // (storage, version) of each parameter used
+    bool operator==(const TablesKey& o) const {
+      return grid == o.grid && device == o.device && type == o.type && autocast == o.autocast && autocast_type == o.autocast_type && weights == o.weights;
+    }
+  };
+  bool tablesKey(const std::vector<int64_t>& grid, const torch::Device& device, torch::ScalarType type, TablesKey& key);
+  std::optional<TablesKey> tables_key_;
+  GridTables tables_;
+
   struct MaskEntry {
     std::vector<int64_t> grid;
     torch::Device device;
