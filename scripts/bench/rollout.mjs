@@ -3,28 +3,23 @@
 // label of 5, K = 4 members in one batch, Adams–Bashforth 3 at 16 steps, 17 states (4 windows, overlap 1: 64
 // denoiser calls) — against scripts/bench/eager/vit.py, the same model, sampler and window loop written in eager
 // PyTorch (same shapes, dtypes and ops; random weights, timing only), run in a child process on the torch venv
-// (scripts/torchrun-venv.mjs) with torch.set_num_threads equal to the package's, under torch.inference_mode.
+// (scripts/bench/eager/python.mjs) with torch.set_num_threads equal to the package's, under torch.inference_mode.
 // Runs alternate package/eager (ABAB…) BENCH_ROLLOUT_REPEATS times (default 3) per precision (BENCH_ROLLOUT_PRECISIONS,
 // default float32,bfloat16); the medians give ms per denoiser call and per emulated state, and the ratio
 // package/eager (< 1: the package is faster). Also the package's own bf16/fp32 ratio and, per rollout, the
 // voluntary context switches of all the process's threads (an idle OpenMP team shows up there).
-// The eager child gets the package's malloc settings (native/core/process_init.cc: mmap threshold 64 MiB, trim
-// threshold 256 MiB, as GLIBC_TUNABLES): with glibc's defaults every 5 MB activation of this model is mmapped and
-// page-faulted afresh, which measured ~35 ms per elementwise op at 1 thread (against 0.5 ms) and would flatter
-// the package. BENCH_ROLLOUT_EAGER_MALLOC=default runs it with glibc's defaults instead.
+// The eager child gets the package's malloc settings (scripts/bench/eager/python.mjs; BENCH_EAGER_MALLOC=default
+// for glibc's).
 // With BENCH_ROLLOUT_TRAIN=1 also the ViT denoiser's train step (batch 16 windows, the first state known; forward,
 // backward, grad-norm clipping, AdamW) against the eager twin's, interleaved the same way.
 // BENCH_ROLLOUT_STEPS / _LENGTH override the sampler steps and the states. Asserts nothing.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
 import { Denoiser } from '../../dist/models/denoiser.js';
 import { native } from '../../dist/native/loader.js';
 import { tensor } from '../../dist/tensor.js';
+import { EAGER_MALLOC, eagerPython, startEager } from './eager/python.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const SHAPE = {
   preset: 'vit_tiny_cpu',
   channels: 16,
@@ -43,8 +38,6 @@ const SHAPE = {
   length: Number(process.env.BENCH_ROLLOUT_LENGTH ?? 17),
 };
 const REPEATS = Number(process.env.BENCH_ROLLOUT_REPEATS ?? 3);
-const EAGER_MALLOC = process.env.BENCH_ROLLOUT_EAGER_MALLOC ?? 'package';
-const PACKAGE_MALLOC = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456';
 const TRAIN = process.env.BENCH_ROLLOUT_TRAIN === '1';
 const TRAIN_BATCH = 16;
 const PRECISIONS = (process.env.BENCH_ROLLOUT_PRECISIONS ?? 'float32,bfloat16').split(',');
@@ -74,48 +67,10 @@ function contextSwitches() {
   return n;
 }
 
-/** The torch venv's python (the bf16 branch's scripts/bench/eager/python.mjs does the same), or null. */
-async function python() {
-  try {
-    const { prepare } = await import('../torchrun-venv.mjs');
-    return prepare();
-  } catch (err) {
-    console.log(`  eager PyTorch unavailable (${err.message}); package figures only`);
-    return null;
-  }
-}
-
-/** The eager twin as a child process answering "rollout" lines with {"seconds", "evaluations"}. */
-async function startEager(py, precision, threads) {
-  const child = spawn(py, ['-W', 'ignore', join(here, 'eager', 'vit.py'), JSON.stringify({ ...SHAPE, precision, threads })], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: EAGER_MALLOC === 'default' ? process.env : { ...process.env, GLIBC_TUNABLES: PACKAGE_MALLOC },
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async () => {
-    const { value, done } = await lines.next();
-    if (done) throw new Error('eager PyTorch rollout process ended early');
-    return value;
-  };
-  if ((await next()) !== 'ready') throw new Error('eager PyTorch rollout did not start');
-  return {
-    async rollout() {
-      child.stdin.write('rollout\n');
-      return JSON.parse(await next());
-    },
-    async train() {
-      child.stdin.write('train\n');
-      return JSON.parse(await next());
-    },
-    stop() {
-      child.stdin.end('quit\n');
-    },
-  };
-}
-
 export async function run(report) {
   const threads = native().getNumThreads();
-  const py = await python();
+  const { python: py, reason } = eagerPython();
+  if (!py) console.log(`  ${reason}`);
   const { channels: C, space, label_features: D, members: K } = SHAPE;
   const context = tensor(values(C * space[0] * space[1], 1), [1, 1, C, ...space]);
   const label = tensor(values(D, 2), [D]);
@@ -135,7 +90,7 @@ export async function run(report) {
       overrides: { hid_channels: SHAPE.hid_channels, hid_blocks: SHAPE.hid_blocks, attention_heads: SHAPE.attention_heads, emb_features: SHAPE.emb_features },
     }).eval();
     await model.rollout(context, label, { ...options, length: SHAPE.window, steps: 1 }); // warm-up
-    const eager = py ? await startEager(py, precision, threads) : null;
+    const eager = py ? await startEager('vit.py', [JSON.stringify({ ...SHAPE, precision })], { threads }) : null;
     const ours = [], theirs = [], switches = [];
     let calls = 0;
     for (let i = 0; i < REPEATS; i++) {
@@ -146,7 +101,7 @@ export async function run(report) {
       ours.push(r.seconds);
       calls = r.evaluations;
       if (eager) {
-        const e = await eager.rollout();
+        const e = await eager.request({ op: 'rollout' });
         if (e.evaluations !== calls) throw new Error(`eager rollout made ${e.evaluations} denoiser calls, the package ${calls}`);
         theirs.push(e.seconds);
       }
@@ -161,7 +116,7 @@ export async function run(report) {
         const t0 = process.hrtime.bigint();
         await model.trainStep(windows, 1e-4);
         mine.push(Number(process.hrtime.bigint() - t0) / 1e9);
-        if (eager) other.push((await eager.train()).seconds);
+        if (eager) other.push((await eager.request({ op: 'train' })).seconds);
       }
       model.eval();
       results[`${precision}_train`] = {
@@ -172,7 +127,7 @@ export async function run(report) {
       const t = results[`${precision}_train`];
       console.log(`  ${precision.padEnd(9)} train step b${TRAIN_BATCH}: package ${t.step_ms} ms` + (eager ? `; eager ${t.eager_step_ms} ms; package/eager ${t.ratio_vs_eager}` : ''));
     }
-    eager?.stop();
+    await eager?.close();
     model.dispose?.();
     const row = {
       calls,

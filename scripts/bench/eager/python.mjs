@@ -12,6 +12,13 @@ import { venvPython, venvReady } from '../../torchrun-venv.mjs';
 
 const here = join(fileURLToPath(import.meta.url), '..');
 
+// The eager side runs with the malloc settings the addon sets for its own process (native/core/process_init.cc:
+// mmap threshold 64 MiB, trim threshold 256 MiB). With glibc's defaults every activation of a few MB is mmapped
+// afresh and eager elementwise ops ran up to ~70× slower (35 ms instead of 0.5 ms in the rollout bench): a
+// comparison against that would flatter the package. BENCH_EAGER_MALLOC=default keeps glibc's defaults.
+export const EAGER_MALLOC = process.env.BENCH_EAGER_MALLOC ?? 'package';
+const PACKAGE_MALLOC = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456';
+
 /** The venv's python, or null with the reason (print it and skip the eager columns). */
 export function eagerPython() {
   if (!venvReady()) return { python: null, reason: `no torch venv at ${venvPython()} (run \`node scripts/torchrun-venv.mjs\` to make one); eager PyTorch columns skipped` };
@@ -26,6 +33,7 @@ export async function startEager(script, args = [], { threads = 1 } = {}) {
   const { python, reason } = eagerPython();
   if (!python) throw new Error(reason);
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  if (EAGER_MALLOC !== 'default') env.GLIBC_TUNABLES = PACKAGE_MALLOC;
   const child = spawn(python, [join(here, script), '--threads', String(threads), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });

@@ -9,10 +9,12 @@ batch. Random weights: the shapes, dtypes and op counts are the package's, the n
 PyTorch user would (F.scaled_dot_product_attention, the pairwise rotary rotation), i.e. as the package ran before
 its lean CPU path (native/nn/vit.cc; the old path is the test hook setViTReferencePath).
 
-Protocol: argv[1] is a JSON config; the script builds the model, warms up, prints "ready", then answers each
-line "rollout" or "train" on stdin with one JSON line {"seconds": ..., "evaluations": ...}; "quit" ends it.
+Run by scripts/bench/eager/python.mjs as a child: the config as JSON and --threads N; it builds the
+model, warms up, prints {"ready": {...}}, then answers each request line {"op": "rollout" | "train"} with one JSON
+line {"seconds": ..., "evaluations": ...}; end of input ends it.
 """
 
+import argparse
 import json
 import math
 import sys
@@ -203,8 +205,12 @@ def rollout(model, context, label, cfg, gen, counter):
 
 
 def main():
-    cfg = json.loads(sys.argv[1])
-    torch.set_num_threads(cfg["threads"])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config")  # JSON: the shape (scripts/bench/rollout.mjs SHAPE) and precision
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    cfg = json.loads(args.config)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = Denoiser(cfg).eval()
     bf16 = cfg.get("precision") == "bfloat16"
@@ -247,13 +253,16 @@ def main():
 
     actions = {"rollout": one_rollout, "train": one_train_step}
     one_rollout()  # warm-up
-    print("ready", flush=True)
+    print(json.dumps({"ready": {"torch": torch.__version__, "threads": torch.get_num_threads()}}), flush=True)
     for line in sys.stdin:
-        command = line.strip()
-        if command == "quit":
-            break
+        if not line.strip():
+            continue
+        op = json.loads(line).get("op")
+        if op not in actions:
+            print(json.dumps({"error": f"unknown op {op!r} (rollout, train)"}), flush=True)
+            continue
         start = time.perf_counter()
-        evaluations = actions[command]()
+        evaluations = actions[op]()
         print(json.dumps({"seconds": time.perf_counter() - start, "evaluations": evaluations}), flush=True)
 
 
