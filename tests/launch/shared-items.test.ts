@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { LatentCacheFile } from '../../lib/data/latent-cache.js';
 import { WellFile } from '../../lib/data/well-file.js';
 import { cacheLatents } from '../../lib/train/cache-latents.js';
-import { composeConfig, resolveAeConfig, resolveEmulatorConfig } from '../../lib/train/config.js';
+import { composeConfig, resolveAeConfig } from '../../lib/train/config.js';
 import { trainAutoencoder } from '../../lib/train/train-ae.js';
-import { trainEmulator } from '../../lib/train/train-emulator.js';
+import { trainTinyEmulator } from '../train/emulator-fixtures.js';
 import { tempDir, wavesRun, writeWaves } from '../train/fixtures.js';
 import { CLI, freePort, run } from './helpers.js';
 
@@ -63,17 +63,7 @@ describe('eval and emulate on 2 ranks = one process', () => {
   beforeAll(async () => {
     await cacheLatents(aeDir, { split: 'train', repeat: 1 });
     await cacheLatents(aeDir, { split: 'valid' });
-    const raw = {
-      name: 'diffusion',
-      runs_dir: join(root, 'runs', 'diffusion'),
-      ae_run: aeDir,
-      denoiser: { name: 'tiny', hid_channels: 32, hid_blocks: 2, attention_heads: 2, ffn_factor: 2, emb_features: 16, dropout: 0 },
-      optim: { learning_rate: 2e-3, scheduler: 'constant', grad_clip: 1 },
-      train: { epochs: 1, epoch_size: 2, batch_size: 4, seed: 5, threads: 1 },
-      valid: { epoch_size: 4, batch_size: 4 },
-      trajectory: { length: 5, stride: 1 },
-    };
-    diffusion = (await trainEmulator(resolveEmulatorConfig(composeConfig(raw, [], 'diffusion'), 'diffusion'), { ...quiet, runDir: join(root, 'runs', 'diffusion', 'run') })).dir;
+    diffusion = await trainTinyEmulator('diffusion', aeDir, root, join(root, 'runs', 'diffusion', 'run'));
   }, 120_000);
 
   // Wall-clock fields differ from run to run; everything else must not.

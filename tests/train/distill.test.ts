@@ -6,13 +6,10 @@ import { join } from 'node:path';
 
 import { evaluateRun } from '../../lib/eval/evaluate.js';
 import { Denoiser } from '../../lib/models/denoiser.js';
-import { cacheLatents } from '../../lib/train/cache-latents.js';
-import { composeConfig, resolveAeConfig, resolveEmulatorConfig } from '../../lib/train/config.js';
 import { distillRounds, distillRun, type DistillOptions } from '../../lib/train/distill.js';
-import { trainAutoencoder } from '../../lib/train/train-ae.js';
-import { trainEmulator } from '../../lib/train/train-emulator.js';
 import { runCli } from '../run-cli.js';
-import { tempDir, wavesRun, writeWaves, checkpointTensors } from './fixtures.js';
+import { TINY_VIT, trainTinyAutoencoder, trainTinyEmulator } from './emulator-fixtures.js';
+import { tempDir, checkpointTensors } from './fixtures.js';
 
 let root: string;
 let cleanup: () => void;
@@ -21,22 +18,11 @@ const quiet = { progress: 'none' as const, log: () => {} };
 
 beforeAll(async () => {
   ({ dir: root, cleanup } = tempDir('le-distill-'));
-  await writeWaves(join(root, 'data'));
-  const ae = resolveAeConfig(composeConfig(wavesRun(join(root, 'data'), join(root, 'runs')), ['train.epochs=1', 'train.epoch_size=2']));
-  const aeRun = (await trainAutoencoder(ae, { ...quiet, runDir: join(root, 'runs', 'ae') })).dir;
-  await cacheLatents(aeRun, { split: 'train', repeat: 1 });
-  await cacheLatents(aeRun, { split: 'valid' });
-  const raw = {
-    name: 'diffusion',
-    runs_dir: join(root, 'runs', 'diffusion'),
-    ae_run: aeRun,
-    denoiser: { name: 'tiny', hid_channels: 32, hid_blocks: 1, attention_heads: 2, ffn_factor: 2, emb_features: 16, dropout: 0.05 },
+  const aeRun = await trainTinyAutoencoder(root);
+  teacherRun = await trainTinyEmulator('diffusion', aeRun, root, join(root, 'runs', 'teacher'), {
+    model: { ...TINY_VIT, hid_blocks: 1, dropout: 0.05 },
     optim: { learning_rate: 2e-3, scheduler: 'cosine', warmup: 1, grad_clip: 1 },
-    train: { epochs: 1, epoch_size: 2, batch_size: 4, seed: 5, threads: 1 },
-    valid: { epoch_size: 4, batch_size: 4 },
-    trajectory: { length: 5, stride: 1 },
-  };
-  teacherRun = (await trainEmulator(resolveEmulatorConfig(composeConfig(raw, [], 'diffusion'), 'diffusion'), { ...quiet, runDir: join(root, 'runs', 'teacher') })).dir;
+  });
 });
 afterAll(() => cleanup());
 

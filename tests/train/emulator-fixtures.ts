@@ -21,20 +21,39 @@ export const TINY_EMULATOR_TRAINING = {
   trajectory: { length: 5, stride: 1 },
 };
 
-/**
- * Writes the waves data under <root>/data with `trajectories` per split, trains the autoencoder (<root>/runs/ae),
- * caches the train and valid latents and trains both emulator kinds (<root>/runs/<kind>/run).
- */
-export async function trainTinyEmulators(root: string, trajectories: Record<'train' | 'valid' | 'test', number>): Promise<{ aeRun: string; runs: Record<EmulatorRunKind, string> }> {
-  await writeWaves(join(root, 'data'), { trajectories });
+/** Writes the waves data under <root>/data (`trajectories` per split, or writeWaves' default), trains the tiny autoencoder (<root>/runs/ae) and caches its train and valid latents; returns the autoencoder run. */
+export async function trainTinyAutoencoder(root: string, trajectories?: Record<'train' | 'valid' | 'test', number>): Promise<string> {
+  await writeWaves(join(root, 'data'), trajectories ? { trajectories } : {});
   const ae = resolveAeConfig(composeConfig(wavesRun(join(root, 'data'), join(root, 'runs')), ['train.epochs=1', 'train.epoch_size=2']));
   const aeRun = (await trainAutoencoder(ae, { ...quiet, runDir: join(root, 'runs', 'ae') })).dir;
   await cacheLatents(aeRun, { split: 'train', repeat: 1 });
   await cacheLatents(aeRun, { split: 'valid' });
+  return aeRun;
+}
+
+/** Trains a tiny emulator run of `kind` on `aeRun` into `runDir` (runs_dir <root>/runs/<kind>); `model` and `optim` replace TINY_VIT and the optimizer section. */
+export async function trainTinyEmulator(
+  kind: EmulatorRunKind,
+  aeRun: string,
+  root: string,
+  runDir: string,
+  overrides: { model?: Record<string, unknown>; optim?: Record<string, unknown> } = {},
+): Promise<string> {
+  const raw = {
+    name: kind,
+    runs_dir: join(root, 'runs', kind),
+    ae_run: aeRun,
+    [kind === 'diffusion' ? 'denoiser' : 'surrogate']: overrides.model ?? TINY_VIT,
+    ...TINY_EMULATOR_TRAINING,
+    ...(overrides.optim ? { optim: overrides.optim } : {}),
+  };
+  return (await trainEmulator(resolveEmulatorConfig(composeConfig(raw, [], kind), kind), { ...quiet, runDir })).dir;
+}
+
+/** trainTinyAutoencoder, then both emulator kinds (<root>/runs/<kind>/run). */
+export async function trainTinyEmulators(root: string, trajectories: Record<'train' | 'valid' | 'test', number>): Promise<{ aeRun: string; runs: Record<EmulatorRunKind, string> }> {
+  const aeRun = await trainTinyAutoencoder(root, trajectories);
   const runs: Record<EmulatorRunKind, string> = { diffusion: '', surrogate: '' };
-  for (const kind of ['diffusion', 'surrogate'] as const) {
-    const raw = { name: kind, runs_dir: join(root, 'runs', kind), ae_run: aeRun, [kind === 'diffusion' ? 'denoiser' : 'surrogate']: TINY_VIT, ...TINY_EMULATOR_TRAINING };
-    runs[kind] = (await trainEmulator(resolveEmulatorConfig(composeConfig(raw, [], kind), kind), { ...quiet, runDir: join(root, 'runs', kind, 'run') })).dir;
-  }
+  for (const kind of ['diffusion', 'surrogate'] as const) runs[kind] = await trainTinyEmulator(kind, aeRun, root, join(root, 'runs', kind, 'run'));
   return { aeRun, runs };
 }
