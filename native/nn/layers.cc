@@ -95,6 +95,7 @@ ChannelLayerNormImpl::ChannelLayerNormImpl(double e) {
 
 torch::Tensor ChannelLayerNormImpl::forward(const torch::Tensor& x) {
   const int64_t C = x.size(1), D = x.dim();
+  const bool reduced = x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kFloat16;
   if (eps_version_ != eps._version() || eps_value_ < 0) {  // host copy; refreshed when eps is loaded
     eps_value_ = eps.item<double>();
     eps_version_ = eps._version();
@@ -113,13 +114,11 @@ torch::Tensor ChannelLayerNormImpl::forward(const torch::Tensor& x) {
     const double k = double(C - 1) / double(C);
     // A float32 scale for bf16/fp16 inputs: libtorch's mixed-type layer_norm (reduced-precision data, float
     // weight) is the faster kernel there, forward and backward. Other dtypes: the input's (float64 stays so).
-    const bool reduced = x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kFloat16;
     torch::Tensor scale = at::full({C}, std::sqrt(k), x.options().dtype(reduced ? at::kFloat : x.scalar_type()));
     return at::layer_norm(x.permute(to_last), {C}, scale, {}, eps_value_ * k).permute(from_last);
   }
   // Plain layout: unbiased var_mean over the channel axis (torch.var_mean default, as the reference).
   // Reduced-precision inputs are normalized in float32 and cast back (bf16 statistics are too coarse).
-  const bool reduced = x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kFloat16;
   const torch::Tensor xf = reduced ? x.to(torch::kFloat32) : x;
   auto [var, mean] = at::var_mean(xf, /*dim=*/{1}, /*correction=*/1, /*keepdim=*/true);
   torch::Tensor y = (xf - mean) * at::rsqrt(var + eps_value_);
