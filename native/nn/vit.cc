@@ -294,6 +294,7 @@ bool ViTImpl::tablesKey(const std::vector<int64_t>& grid, const torch::Device& d
   key.autocast = at::autocast::is_autocast_enabled(device.type());
   key.autocast_type = key.autocast ? at::autocast::get_autocast_dtype(device.type()) : type;
   std::vector<torch::Tensor> used = positional_embedding->parameters();
+  for (const auto& b : positional_embedding->buffers()) used.push_back(b);  // the sine encoding's frequencies
   for (const auto& block : *blocks) used.push_back(block->as<ViTBlock>()->theta);
   for (const auto& p : used) {
     if (p.is_inference()) return false;  // no version counter: changes could not be seen
@@ -304,13 +305,11 @@ bool ViTImpl::tablesKey(const std::vector<int64_t>& grid, const torch::Device& d
 }
 
 ViTImpl::GridTables ViTImpl::gridTables(const std::vector<int64_t>& grid, const torch::Device& device, torch::ScalarType type) {
-  const bool cacheable = !torch::GradMode::is_enabled() && !ViTReferencePath();
   TablesKey key;
-  if (cacheable && tablesKey(grid, device, type, key)) {
+  const bool cached = !torch::GradMode::is_enabled() && !ViTReferencePath() && tablesKey(grid, device, type, key);
+  if (cached) {
     std::lock_guard<std::mutex> lock(mask_mutex_);
     if (tables_key_ && *tables_key_ == key) return tables_;
-  } else {
-    key.weights.clear();
   }
   GridTables t;
   // Integer token coordinates (t, i, j[, k]) as floats, (N, S).
@@ -331,7 +330,7 @@ ViTImpl::GridTables ViTImpl::gridTables(const std::vector<int64_t>& grid, const 
     t.rope.push_back(b->options.rope ? b->rotary(t.coo, lean, complex) : RotaryTable{});
   }
   t.mask = attentionMask(grid, device);
-  if (!key.weights.empty()) {
+  if (cached) {
     std::lock_guard<std::mutex> lock(mask_mutex_);
     tables_key_ = std::move(key);
     tables_ = t;

@@ -144,7 +144,7 @@ class ViTImpl : public torch::nn::Module {
   };
   // Built in every forward that records gradients; without gradients (rollouts, sampling) built once and
   // kept while the grid, device, dtype, autocast state and the weights they come from are unchanged
-  // (the parameters' version counters, bumped by every optimizer step or load).
+  // (the parameters' and buffers' version counters, bumped by every optimizer step or load).
   GridTables gridTables(const std::vector<int64_t>& grid, const torch::Device& device, torch::ScalarType type);
 
  private:
@@ -154,7 +154,7 @@ class ViTImpl : public torch::nn::Module {
     torch::ScalarType type = torch::kFloat;
     bool autocast = false;
     torch::ScalarType autocast_type = torch::kFloat;
-    std::vector<std::pair<const void*, int64_t>> weights;  // (storage, version) of each parameter used
+    std::vector<std::pair<const void*, int64_t>> weights;  // (tensor, version) and (data, 0) of each parameter and buffer used
     bool operator==(const TablesKey& o) const {
       return grid == o.grid && device == o.device && type == o.type && autocast == o.autocast && autocast_type == o.autocast_type && weights == o.weights;
     }
