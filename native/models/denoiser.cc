@@ -95,6 +95,12 @@ torch::Tensor randomContextMask(int64_t batch, int64_t length, double rate, doub
   return mask.to(device);
 }
 
+torch::Tensor perSample(const torch::Tensor& v, const torch::Tensor& x) {
+  std::vector<int64_t> view{x.size(0)};
+  for (int64_t i = 1; i < x.dim(); ++i) view.push_back(1);
+  return v.view(view);
+}
+
 torch::Tensor maskChannels(const torch::Tensor& mask, torch::IntArrayRef shape, torch::ScalarType type) {
   std::vector<int64_t> view{mask.size(0), 1, mask.size(1)};
   for (size_t i = 3; i < shape.size(); ++i) view.push_back(1);
@@ -127,9 +133,7 @@ DenoiserImpl::DenoiserImpl(const EmulatorConfig& config) : config_(config) {
 torch::Tensor DenoiserImpl::mean(const torch::Tensor& x_t, const torch::Tensor& alpha, const torch::Tensor& sigma, const torch::Tensor& label,
                                  const torch::Tensor& mask) {
   const auto type = at::promote_types(x_t.scalar_type(), torch::kFloat32);
-  std::vector<int64_t> view{x_t.size(0)};
-  for (int64_t i = 1; i < x_t.dim(); ++i) view.push_back(1);
-  torch::Tensor a = alpha.to(type).view(view), s = sigma.to(type).view(view);
+  torch::Tensor a = perSample(alpha.to(type), x_t), s = perSample(sigma.to(type), x_t);
   torch::Tensor norm2 = a.square() + s.square();
   torch::Tensor c_in = torch::rsqrt(norm2), c_out = s * c_in, c_skip = a / norm2;
   torch::Tensor c_noise = 10 * torch::log(sigma.to(type) / alpha.to(type));
@@ -162,9 +166,7 @@ torch::Tensor DenoiserImpl::loss(const torch::Tensor& x, const torch::Tensor& la
                                             : RankRows(B, [&](int64_t n) { return randomContextMask(n, L, config_.context_rate, config_.forward_probability, x.device()); });
   torch::Tensor t = RankRows(B, [&](int64_t n) { return sampleTime(n, x.device()); }).to(type);
   torch::Tensor alpha = schedule_.alpha(t), sigma = schedule_.sigma(t);
-  std::vector<int64_t> view{B};
-  for (int64_t i = 1; i < x.dim(); ++i) view.push_back(1);
-  torch::Tensor a = alpha.view(view), s = sigma.view(view);
+  torch::Tensor a = perSample(alpha, x), s = perSample(sigma, x);
   torch::Tensor xf = x.to(type);
   torch::Tensor noise = RankRows(B, [&](int64_t n) {
     std::vector<int64_t> shape = xf.sizes().vec();

@@ -69,6 +69,9 @@ struct Schedule {
 // probability forward_probability, else at the end.
 torch::Tensor randomContextMask(int64_t batch, int64_t length, double rate, double forward_probability, const torch::Device& device);
 
+// Per-sample values (B) viewed as (B, 1, …, 1), broadcastable against x (B, …).
+torch::Tensor perSample(const torch::Tensor& v, const torch::Tensor& x);
+
 // (B, L) bool → (B, C, L, *space) float condition channels.
 torch::Tensor maskChannels(const torch::Tensor& mask, torch::IntArrayRef shape, torch::ScalarType type);
 

@@ -12,13 +12,6 @@
 namespace latent {
 namespace {
 
-// (B) → (B, 1, …, 1) broadcastable against x.
-torch::Tensor perSample(const torch::Tensor& v, const torch::Tensor& x) {
-  std::vector<int64_t> view{x.size(0)};
-  for (int64_t i = 1; i < x.dim(); ++i) view.push_back(1);
-  return v.view(view);
-}
-
 // DDIM (η = 0) from x_t with mean x̂: x_s = α_s x̂ + (σ_s/σ_t)(x_t − α_t x̂), per sample.
 torch::Tensor ddimStep(const torch::Tensor& x_t, const torch::Tensor& mean, const torch::Tensor& alpha_t, const torch::Tensor& sigma_t,
                        const torch::Tensor& alpha_s, const torch::Tensor& sigma_s) {

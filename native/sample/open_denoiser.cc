@@ -22,9 +22,7 @@ DenoiseResult denoise(DenoiserImpl& model, const torch::Tensor& x_t, const torch
   torch::Tensor known;
   if (context.defined()) {
     known = maskChannels(mask, x_t.sizes(), torch::kBool);
-    std::vector<int64_t> view{x_t.size(0)};
-    for (int64_t i = 1; i < x_t.dim(); ++i) view.push_back(1);
-    x = torch::where(known, torch::sqrt(norm2).view(view).to(x_t.scalar_type()) * context.to(x_t.scalar_type()), x_t);
+    x = torch::where(known, perSample(torch::sqrt(norm2), x_t).to(x_t.scalar_type()) * context.to(x_t.scalar_type()), x_t);
   }
   torch::Tensor mu = model.mean(x, alpha.to(torch::kFloat32), sigma.to(torch::kFloat32), label, mask);
   r.mean = (context.defined() ? torch::where(known, context.to(mu.scalar_type()), mu) : mu).to(torch::kFloat32);
