@@ -27,6 +27,8 @@ export interface NativeTensorClass {
 /** One operator's row of a profile (native/core/op_profiler.h). */
 export interface OpProfileRow {
   name: string;
+  /** with `shapes`: the inputs' shapes and types, e.g. "[1280, 256] bf16, [256, 1024] bf16" */
+  inputs?: string;
   calls: number;
   /** time inside the op minus its callees' */
   selfMs: number;
@@ -234,7 +236,7 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   info(): RuntimeInfo;
   matmulPeak(n: number, dtype: Dtype, iterations: number, device?: string): Promise<number>;
-  profilerStart(): Promise<void>;
+  profilerStart(shapes?: boolean): Promise<void>;
   profilerStop(top?: number): Promise<OpProfile>;
   eulerAdvance(state: NativeTensor, gamma: number[], options: NativeEulerAdvanceOptions): Promise<NativeEulerAdvanceResult>;
   eulerWellChannels(state: NativeTensor, gamma: number[]): Promise<NativeTensor>;

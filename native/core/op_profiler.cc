@@ -18,20 +18,48 @@ namespace prof = torch::autograd::profiler;
 namespace impl = torch::profiler::impl;
 
 bool running = false;  // only touched on the compute thread
+bool with_shapes = false;
 std::chrono::steady_clock::time_point started;
 
-impl::ProfilerConfig Config() { return impl::ProfilerConfig(impl::ProfilerState::KINETO); }
+impl::ProfilerConfig Config(bool shapes) { return impl::ProfilerConfig(impl::ProfilerState::KINETO, /*report_input_shapes=*/shapes); }
+
+// "[4, 320, 1024] bf16, [1024] f32, scalar": an input's shape (none for a scalar or an absent optional) and
+// its type in torch's short names.
+std::string DescribeInputs(const prof::KinetoEvent& e) {
+  const auto shapes = e.shapes();
+  const auto types = e.hasTypes() ? e.dtypes() : c10::ArrayRef<std::string>{};
+  static const std::map<std::string, std::string> kShort{{"float", "f32"}, {"double", "f64"}, {"c10::BFloat16", "bf16"}, {"c10::Half", "f16"},
+                                                        {"long int", "i64"}, {"int", "i32"}, {"bool", "bool"}, {"c10::complex<float>", "c64"}};
+  std::string out;
+  for (size_t i = 0; i < std::max(shapes.size(), types.size()); ++i) {
+    const std::string type = i < types.size() ? types[i] : "";
+    const bool tensor = i < shapes.size() && !shapes[i].empty();
+    if (!tensor && type.empty()) continue;  // an absent optional
+    if (!out.empty()) out += ", ";
+    if (tensor) {
+      out += "[";
+      for (size_t d = 0; d < shapes[i].size(); ++d) out += (d ? ", " : "") + std::to_string(shapes[i][d]);
+      out += "]";
+      auto it = kShort.find(type);
+      if (!type.empty()) out += " " + (it != kShort.end() ? it->second : type);
+    } else {
+      out += type == "Scalar" || type.empty() ? "scalar" : type;
+    }
+  }
+  return out;
+}
 const std::set<impl::ActivityType> kActivities{impl::ActivityType::CPU};
 
 }  // namespace
 
 bool OpProfileRunning() { return running; }
 
-void StartOpProfile() {
+void StartOpProfile(bool shapes) {
   if (running) throw std::logic_error("a profile is already running (stop it first)");
-  prof::prepareProfiler(Config(), kActivities);
-  prof::enableProfiler(Config(), kActivities);
+  prof::prepareProfiler(Config(shapes), kActivities);
+  prof::enableProfiler(Config(shapes), kActivities);
   running = true;
+  with_shapes = shapes;
   started = std::chrono::steady_clock::now();
 }
 
@@ -65,8 +93,9 @@ OpProfile StopOpProfile() {
     }
     for (const auto& s : spans) {
       const std::string name = s.event->name();
-      auto [it, inserted] = row.emplace(name, out.ops.size());
-      if (inserted) out.ops.push_back({name});
+      const std::string inputs = with_shapes && s.event->hasShapes() ? DescribeInputs(*s.event) : "";
+      auto [it, inserted] = row.emplace(inputs.empty() ? name : name + "\n" + inputs, out.ops.size());
+      if (inserted) out.ops.push_back({name, inputs});
       OpStat& op = out.ops[it->second];
       const uint64_t duration = s.end - s.start;
       op.calls += 1;

@@ -11,13 +11,15 @@
 namespace latent::js {
 namespace {
 
+// profilerStart(shapes?): with shapes true, rows per operator and input shapes/types (op_profiler.h).
 Napi::Value ProfilerStart(const Napi::CallbackInfo& info) {
+  const bool shapes = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   return RunAsync<bool>(
-      info.Env(), "profilerStart", []() { StartOpProfile(); return true; },
+      info.Env(), "profilerStart", [shapes]() { StartOpProfile(shapes); return true; },
       [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
 }
 
-// → { wallMs, opsMs, ops: [{ name, calls, selfMs, totalMs, share }] }, ops by self time, the `top` largest
+// → { wallMs, opsMs, ops: [{ name, inputs?, calls, selfMs, totalMs, share }] }, ops by self time, the `top` largest
 // (all when omitted); share = selfMs / opsMs, opsMs = the self time of all ops (not only the top ones).
 Napi::Value ProfilerStop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -43,6 +45,7 @@ Napi::Value ProfilerStop(const Napi::CallbackInfo& info) {
           const OpStat& op = p.ops[i];
           auto row = Napi::Object::New(env);
           row.Set("name", op.name);
+          if (!op.inputs.empty()) row.Set("inputs", op.inputs);
           row.Set("calls", static_cast<double>(op.calls));
           row.Set("selfMs", op.self_ms);
           row.Set("totalMs", op.total_ms);

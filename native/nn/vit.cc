@@ -34,10 +34,24 @@ namespace {
 
 std::atomic<bool> reference_path{false};
 
-// x / sqrt(mean(x²) + 1e-5) · scale over the last axis (scale folds the attention's 1/√Dh into q).
-torch::Tensor rmsNorm(const torch::Tensor& x, double scale = 1.0) {
+// y = x Wᵀ + b over the last axis as one (bias-fused) 2-D addmm. at::linear on a 3-D input under bf16 autocast
+// runs a matmul and then adds the float32 bias in place into the bf16 output, a mixed-precision pass
+// that converts the whole output to float32 and back (~20 % of a bf16 rollout's denoiser call).
+torch::Tensor linearRows(torch::nn::LinearImpl& layer, const torch::Tensor& x) {
+  auto sizes = x.sizes().vec();
+  sizes.back() = layer.weight.size(0);
+  torch::Tensor rows = x.reshape({-1, x.size(-1)});
+  torch::Tensor y = layer.bias.defined() ? at::addmm(layer.bias, rows, layer.weight.t()) : at::mm(rows, layer.weight.t());
+  return y.view(sizes);
+}
+
+// x / sqrt(mean(x²) + 1e-5) · scale over the last axis (scale folds the attention's 1/√Dh into q). The mean of a
+// bf16 x is float32; keep_type rounds the factor to x's type so that the product stays in x's type (without it a
+// bf16 q is promoted to float32 and converted back before attention).
+torch::Tensor rmsNorm(const torch::Tensor& x, double scale = 1.0, bool keep_type = false) {
   torch::Tensor factor = torch::rsqrt(x.square().mean(-1, true) + 1e-5);
-  return x * (scale == 1.0 ? factor : factor * scale);
+  if (scale != 1.0) factor = factor * scale;
+  return x * (keep_type ? factor.to(x.scalar_type()) : factor);
 }
 
 // Rotation of adjacent pairs (2i, 2i+1) by the angles whose cos/sin are given (H, N, D/2).
@@ -67,14 +81,16 @@ torch::Tensor rotate(const torch::Tensor& x, const RotaryTable& rope) {
   return at::addcmul(x * rope.cos2.to(x.scalar_type()), swapped, rope.sin2.to(x.scalar_type()));
 }
 
-// softmax(q kᵀ) v with q already scaled by 1/√Dh, as two batched matmuls and a softmax (in float32 when
-// the scores are in a reduced precision). On CPU at these token counts this is ~1.5× (fp32) to ~2× (bf16)
-// faster than libtorch's flash-attention kernel, which runs its inner products one query block at a time.
-torch::Tensor matmulAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask) {
+// softmax(q kᵀ) v with q already scaled by 1/√Dh, as two batched matmuls and a softmax. On CPU at these token
+// counts this is ~1.5× (fp32) to ~2× (bf16) faster than libtorch's flash-attention kernel, which runs its inner
+// products one query block at a time. Reduced-precision scores: the softmax of a training step runs in float32
+// (so its backward does too); at inference it runs on the bf16 scores, whose CPU kernel accumulates in float32
+// and rounds only its output (the same values as float32 then rounding, without the two conversions).
+torch::Tensor matmulAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask, bool inference) {
   torch::Tensor scores = at::matmul(q, k.transpose(-2, -1));  // (B, H, N, N)
   if (mask.defined()) scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
   const bool reduced = scores.scalar_type() == torch::kBFloat16 || scores.scalar_type() == torch::kHalf;
-  torch::Tensor p = reduced ? at::softmax(scores, -1, torch::kFloat).to(v.scalar_type()) : at::softmax(scores, -1);
+  torch::Tensor p = reduced && !inference ? at::softmax(scores, -1, torch::kFloat).to(v.scalar_type()) : at::softmax(scores, -1);
   return at::matmul(p, v);
 }
 
@@ -89,13 +105,16 @@ bool ViTReferencePath() { return reference_path; }
 
 torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const RotaryTable& rope, const torch::Tensor& mask) {
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2), Dh = C / heads;
-  torch::Tensor qkv = qkv_proj->forward(x).view({B, N, 3, heads, Dh}).permute({2, 0, 3, 1, 4});
+  const bool inference = !torch::GradMode::is_enabled();
+  torch::Tensor qkv = (inference && x.device().is_cpu() && !ViTReferencePath() ? linearRows(*qkv_proj, x) : qkv_proj->forward(x))
+                          .view({B, N, 3, heads, Dh})
+                          .permute({2, 0, 3, 1, 4});
   torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
   const bool lean = !ViTReferencePath() && x.device().is_cpu() && B * heads * N * N * int64_t(v.element_size()) <= kMaxScoresBytes;
   const double scale = lean ? 1.0 / std::sqrt(double(Dh)) : 1.0;
   if (qk_norm) {
-    q = rmsNorm(q, scale);
-    k = rmsNorm(k);
+    q = rmsNorm(q, scale, lean && inference);
+    k = rmsNorm(k, 1.0, lean && inference);
   } else if (lean) {
     q = q * scale;
   }
@@ -106,10 +125,11 @@ torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const RotaryTabl
   q = q.to(v.scalar_type());
   k = k.to(v.scalar_type());
   // Boolean mask (N, N), True = attend; broadcast over batch and heads. Undefined: full attention.
-  torch::Tensor y = lean                ? matmulAttention(q, k, v, mask)
+  torch::Tensor y = lean                ? matmulAttention(q, k, v, mask, inference)
                     : mask.defined()    ? at::scaled_dot_product_attention(q, k, v, mask)
                                         : at::scaled_dot_product_attention(q, k, v);
-  return y_proj->forward(y.transpose(1, 2).reshape({B, N, C}));
+  y = y.transpose(1, 2).reshape({B, N, C});
+  return lean && inference ? linearRows(*y_proj, y) : y_proj->forward(y);
 }
 
 ViTBlockImpl::ViTBlockImpl(const ViTBlockOptions& o) : options(o) {
@@ -172,8 +192,8 @@ torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x, const torch::Tensor&
   y = y + msa->forward(y, rope, mask);
   if (!torch::GradMode::is_enabled() && !is_training()) {
     // Without autograd and dropout: the SiLU in place on the first linear's output.
-    torch::Tensor h = ffn[0]->as<torch::nn::Linear>()->forward(y);
-    y = ffn[3]->as<torch::nn::Linear>()->forward(at::silu_(h));
+    torch::Tensor h = linearRows(*ffn[0]->as<torch::nn::Linear>(), y);
+    y = linearRows(*ffn[3]->as<torch::nn::Linear>(), at::silu_(h));
   } else {
     y = ffn->forward(y);
   }

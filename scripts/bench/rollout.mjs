@@ -67,14 +67,33 @@ function contextSwitches() {
   return n;
 }
 
+/** The benchmark's denoiser (random weights) in eval mode. */
+export function rolloutModel(precision) {
+  return Denoiser.create(SHAPE.preset, {
+    channels: SHAPE.channels,
+    label_features: SHAPE.label_features,
+    spatial: SHAPE.spatial,
+    precision,
+    overrides: { hid_channels: SHAPE.hid_channels, hid_blocks: SHAPE.hid_blocks, attention_heads: SHAPE.attention_heads, emb_features: SHAPE.emb_features },
+  }).eval();
+}
+
+/** The context state, label and rollout options of the benchmark. */
+export function rolloutInputs() {
+  const { channels: C, space, label_features: D, members: K } = SHAPE;
+  return {
+    context: tensor(values(C * space[0] * space[1], 1), [1, 1, C, ...space]),
+    label: tensor(values(D, 2), [D]),
+    options: { length: SHAPE.length, members: K, sampler: 'ab', order: SHAPE.order, steps: SHAPE.steps, seed: 1 },
+  };
+}
+
 export async function run(report) {
   const threads = native().getNumThreads();
   const { python: py, reason } = eagerPython();
   if (!py) console.log(`  ${reason}`);
   const { channels: C, space, label_features: D, members: K } = SHAPE;
-  const context = tensor(values(C * space[0] * space[1], 1), [1, 1, C, ...space]);
-  const label = tensor(values(D, 2), [D]);
-  const options = { length: SHAPE.length, members: K, sampler: 'ab', order: SHAPE.order, steps: SHAPE.steps, seed: 1 };
+  const { context, label, options } = rolloutInputs();
   const emulated = K * (SHAPE.length - 1);
   const results = { shape: SHAPE, threads, repeats: REPEATS, eager_malloc: EAGER_MALLOC };
   console.log(
@@ -82,13 +101,7 @@ export async function run(report) {
       `${SHAPE.length} states, ${threads} thread(s), ${REPEATS} interleaved repeats (medians), eager with ${EAGER_MALLOC === 'default' ? "glibc's default" : "the package's"} malloc settings`,
   );
   for (const precision of PRECISIONS) {
-    const model = Denoiser.create(SHAPE.preset, {
-      channels: C,
-      label_features: D,
-      spatial: SHAPE.spatial,
-      precision,
-      overrides: { hid_channels: SHAPE.hid_channels, hid_blocks: SHAPE.hid_blocks, attention_heads: SHAPE.attention_heads, emb_features: SHAPE.emb_features },
-    }).eval();
+    const model = rolloutModel(precision);
     await model.rollout(context, label, { ...options, length: SHAPE.window, steps: 1 }); // warm-up
     const eager = py ? await startEager('vit.py', [JSON.stringify({ ...SHAPE, precision })], { threads }) : null;
     const ours = [], theirs = [], switches = [];

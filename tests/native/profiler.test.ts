@@ -25,6 +25,16 @@ test('a matmul probe shows up as aten::mm with its exact call count', async () =
   expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
 });
 
+test('with shapes, rows are per operator and inputs: the two 32×32 float32 matrices of the probe', async () => {
+  const p = await profileOps(() => native().matmulPeak(32, 'float32', 3), { shapes: true });
+  const mm = p.ops.filter((o) => o.name === 'aten::mm');
+  expect(mm).toHaveLength(1); // one shape, one row
+  expect(mm[0]).toMatchObject({ inputs: '[32, 32] f32, [32, 32] f32', calls: 4 });
+  // Without shapes no row has inputs.
+  const plain = await profileOps(() => native().matmulPeak(32, 'float32', 1));
+  expect(plain.ops.every((o) => o.inputs === undefined)).toBe(true);
+});
+
 test('an encode of a one-level DCAE runs its four convolutions', async () => {
   // conv(pix → hid), ResBlock (two convs), conv(hid → lat): 4 × aten::conv2d.
   const ae = Autoencoder.create({ lat_channels: 2, hid_channels: [4], hid_blocks: [1], dropout: 0 }, { pix_channels: 3 }).eval();
