@@ -33,11 +33,12 @@ function readMarker(plan: ExperimentPlan, stage: Stage): Marker | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Marker) : null;
 }
 
-/** done: finished with this definition; started: begun (resumes); changed: made from another definition. */
+/** done: finished with this definition; started: begun (resumes); changed: made from another definition. The
+ *  comparison only reads the evaluations, so a study that gained or lost some redoes it ('to do'), never refuses. */
 export function stageStatus(plan: ExperimentPlan, stage: Stage): StageStatus {
   const m = readMarker(plan, stage);
   if (!m) return stage.kind !== 'compare' && existsSync(join(stage.dir, stage.kind === 'eval' ? 'protocol.json' : 'config.yaml')) ? 'started' : 'to do';
-  if (m.hash !== stage.hash) return 'changed';
+  if (m.hash !== stage.hash) return stage.kind === 'compare' ? 'to do' : 'changed';
   return m.done ? 'done' : 'started';
 }
 

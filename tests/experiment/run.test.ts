@@ -131,4 +131,12 @@ test('tiny study: interrupted, resumed with finished stages reused, the table re
   const changed = planExperiment(parseExperiment({ ...TINY, emulators: { ...TINY.emulators, overrides: [...TINY.emulators.overrides, 'optim.learning_rate=5e-4'] } }, 'tiny.yaml'), 'tiny.yaml', { out });
   expect(describePlan(changed)).toMatch(/changed +train-diffusion\/c4\/diffusion/);
   await expect(runExperiment(changed)).rejects.toThrow(/made from another definition .*train-diffusion\/c4\/diffusion \(.*emulators\/c4-diffusion\)/);
+
+  // 5. A study that drops (or adds) runs in the same folder is not refused: only its comparison is redone.
+  const fewer = planExperiment(parseExperiment({ ...TINY, emulators: { ...TINY.emulators, surrogate: undefined } }, 'tiny.yaml'), 'tiny.yaml', { out });
+  expect(describePlan(fewer)).not.toMatch(/changed/);
+  expect(describePlan(fewer)).toMatch(/to do +compare/);
+  const smaller = await runExperiment(fewer);
+  expect(smaller.ran).toEqual(['compare']);
+  expect(smaller.comparison.rows.map((r) => r.model)).toEqual(['autoencoder c4', 'diffusion', 'autoencoder c2', 'diffusion', 'persistence', 'climatology']);
 }, 600_000);
