@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 #include <torch/csrc/autograd/profiler_kineto.h>
@@ -48,6 +50,7 @@ std::string DescribeInputs(const prof::KinetoEvent& e) {
   }
   return out;
 }
+
 const std::set<impl::ActivityType> kActivities{impl::ActivityType::CPU};
 
 }  // namespace

@@ -108,7 +108,8 @@ bool ViTReferencePath() { return reference_path; }
 torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const RotaryTable& rope, const torch::Tensor& mask) {
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2), Dh = C / heads;
   const bool inference = !torch::GradMode::is_enabled();
-  torch::Tensor qkv = (inference && !ViTReferencePath() ? linearRows(*qkv_proj, x) : qkv_proj->forward(x))
+  const bool fused_projections = inference && !ViTReferencePath();  // linearRows (bias-fused under autocast)
+  torch::Tensor qkv = (fused_projections ? linearRows(*qkv_proj, x) : qkv_proj->forward(x))
                           .view({B, N, 3, heads, Dh})
                           .permute({2, 0, 3, 1, 4});
   torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
@@ -131,7 +132,7 @@ torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const RotaryTabl
                     : mask.defined()    ? at::scaled_dot_product_attention(q, k, v, mask)
                                         : at::scaled_dot_product_attention(q, k, v);
   y = y.transpose(1, 2).reshape({B, N, C});
-  return inference && !ViTReferencePath() ? linearRows(*y_proj, y) : y_proj->forward(y);
+  return fused_projections ? linearRows(*y_proj, y) : y_proj->forward(y);
 }
 
 ViTBlockImpl::ViTBlockImpl(const ViTBlockOptions& o) : options(o) {

@@ -34,8 +34,8 @@ export async function run(report) {
     results[precision] = { steps: STEPS, ...summary(p, STEPS) };
     print(`DCAE train step ${precision}`, results[precision], 'step');
   }
-  const { context, label, options } = rolloutInputs();
-  const window = { ...options, length: 5, steps: STEPS }; // one window: `steps` denoiser calls
+  const { context, label, options, window: states } = rolloutInputs();
+  const window = { ...options, length: states, steps: STEPS }; // one window: `steps` denoiser calls
   for (const precision of ['float32', 'bfloat16']) {
     const model = rolloutModel(precision);
     await model.rollout(context, label, window); // warm-up (and the kept tables) outside the profile

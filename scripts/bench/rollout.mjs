@@ -78,10 +78,11 @@ export function rolloutModel(precision) {
   }).eval();
 }
 
-/** The context state, label and rollout options of the benchmark. */
+/** The context state, label and rollout options of the benchmark, and its window length (states per window). */
 export function rolloutInputs() {
   const { channels: C, space, label_features: D, members: K } = SHAPE;
   return {
+    window: SHAPE.window,
     context: tensor(values(C * space[0] * space[1], 1), [1, 1, C, ...space]),
     label: tensor(values(D, 2), [D]),
     options: { length: SHAPE.length, members: K, sampler: 'ab', order: SHAPE.order, steps: SHAPE.steps, seed: 1 },
