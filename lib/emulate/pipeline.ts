@@ -14,17 +14,18 @@ import { Autoencoder } from '../models/autoencoder.js';
 import { createEmulator } from '../models/create-emulator.js';
 import type { EmulatorModel } from '../models/emulator-model.js';
 import { tensor } from '../tensor.js';
-import { findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
+import { checkpointName, findCheckpoint, type FoundCheckpoint } from '../train/checkpoint.js';
 import { findStudent, readDistillInfo } from '../train/distill.js';
 import { readEmulatorRunConfig, readRunConfig, type AeRunConfig, type EmulatorRunConfig } from '../train/config.js';
 import type { CacheInfo } from '../train/train-emulator.js';
 import type { NativeGuidanceOptions } from '../native/addon-types.js';
 import type { SamplerName, SamplerOptions } from './rollout.js';
 import type { SizeLimitOptions } from '../util/size-guard.js';
+import type { Weights } from '../util/parse-choice.js';
 
 export interface OpenEmulationOptions {
   /** Which emulator weights: the last checkpoint (default, as the reference's evaluation) or the best. */
-  weights?: 'state' | 'best';
+  weights?: Weights;
   /** Data directory (default: the autoencoder run's dataset.root). */
   root?: string;
   /** When given, the dataset the run must have been trained on (name of its configuration). */
@@ -71,7 +72,7 @@ export async function openEmulationRun(runDir: string, o: OpenEmulationOptions =
   if (!existsSync(cachePath)) throw runError(dir, 'no cache.json (the run never started training)');
   const cache = JSON.parse(readFileSync(cachePath, 'utf8')) as CacheInfo;
 
-  const name = o.weights === 'best' ? 'state_best' : 'state';
+  const name = checkpointName(o.weights);
   let weights: FoundCheckpoint | undefined;
   try {
     weights = distilledWeights(dir, o) ?? findCheckpoint(dir, name);

@@ -15,12 +15,13 @@ import { WellFile } from '../data/well-file.js';
 import { Autoencoder } from '../models/autoencoder.js';
 import { encodeStates } from '../models/chunked-codec.js';
 import { getNumThreads, setNumThreads } from '../runtime.js';
-import { findCheckpoint } from './checkpoint.js';
+import { checkpointName, findCheckpoint } from './checkpoint.js';
 import { readRunConfig } from './config.js';
 import { joinProcessGroup } from '../launch/process-group.js';
 import { ownsItem } from '../launch/run-group.js';
 import { commitHdf5, removeOrphanTemporaries, temporaryName, writingTemporary } from '../util/atomic-output.js';
 import { guardDisk, type SizeLimitOptions } from '../util/size-guard.js';
+import type { Weights } from '../util/parse-choice.js';
 
 export interface CacheLatentsOptions extends SizeLimitOptions {
   split: 'train' | 'valid' | 'test';
@@ -29,7 +30,7 @@ export interface CacheLatentsOptions extends SizeLimitOptions {
   /** States encoded per call (memory bound); default 16. */
   batch?: number;
   /** Which weights: the last checkpoint (default, as the reference) or the best. */
-  weights?: 'state' | 'best';
+  weights?: Weights;
   /** Data directory (default: the run's dataset.root). */
   root?: string;
   /** Cache directory (default <run>/cache). */
@@ -49,8 +50,8 @@ export interface CacheLatentsResult {
 export async function cacheLatents(runDir: string, o: CacheLatentsOptions): Promise<CacheLatentsResult> {
   const dir = resolve(runDir);
   const config = readRunConfig(join(dir, 'config.yaml'));
-  const found = findCheckpoint(dir, o.weights === 'best' ? 'state_best' : 'state');
-  if (!found) throw new Error(`${dir}: no ${o.weights === 'best' ? 'state_best' : 'state'} checkpoint to encode with (train first)`);
+  const found = findCheckpoint(dir, checkpointName(o.weights));
+  if (!found) throw new Error(`${dir}: no ${checkpointName(o.weights)} checkpoint to encode with (train first)`);
   const repeat = o.repeat ?? (o.split === 'train' ? 4 : 1);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`repeat must be a positive integer, got ${repeat}`);
   const batch = o.batch ?? 16;

@@ -8,6 +8,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, r
 import { basename, join } from 'node:path';
 
 import { writeFileAtomic } from '../util/write-file-atomic.js';
+import type { Weights } from '../util/parse-choice.js';
 
 export { writeFileAtomic };
 
@@ -79,6 +80,11 @@ function verify(file: string, manifestPath: string): string | undefined {
   if (size !== manifest.size) return `truncated or wrong size (${size} bytes, manifest says ${manifest.size})`;
   if (sha256File(file) !== manifest.sha256) return 'checksum mismatch (corrupt)';
   return undefined;
+}
+
+/** The checkpoint file name (without extension) for the weights a command loads: state or state_best. */
+export function checkpointName(weights: Weights = 'state'): 'state' | 'state_best' {
+  return weights === 'best' ? 'state_best' : 'state';
 }
 
 /** The newest good checkpoint `name` in `dir` (current, then previous), or undefined with nothing good. */

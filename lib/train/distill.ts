@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { fixedBatchShare, BatchStream } from './batches.js';
-import { findCheckpoint, saveCheckpoint, type FoundCheckpoint } from './checkpoint.js';
+import { checkpointName, findCheckpoint, saveCheckpoint, type FoundCheckpoint } from './checkpoint.js';
 import { readEmulatorRunConfig, type EmulatorRunConfig } from './config.js';
 import { runLoopSettings, trainLoop, type LoopResult, type RunOptions } from './loop.js';
 import { checkEmulatorRun, createEmulator, type CacheInfo } from './train-emulator.js';
@@ -24,6 +24,7 @@ import type { Denoiser } from '../models/denoiser.js';
 import { optimizerOptionsOf } from '../models/schemas.js';
 import { getNumThreads, manualSeed, setNumThreads } from '../runtime.js';
 import { writeFileAtomic } from '../util/write-file-atomic.js';
+import type { Weights } from '../util/parse-choice.js';
 
 export const DISTILL_FORMAT = 'latent-emulator-distill/1';
 
@@ -41,7 +42,7 @@ export interface DistillSettings {
   /** Peak learning rate of each round (default: the teacher run's optim.learning_rate), with its scheduler and warm-up. */
   learningRate?: number;
   /** The teacher's weights: the last checkpoint (default) or the best. */
-  weights?: 'state' | 'best';
+  weights?: Weights;
   seed?: number;
 }
 
@@ -120,7 +121,7 @@ export async function distillRun(runDir: string, o: DistillOptions): Promise<Dis
   const cachePath = join(teacherDir, 'cache.json');
   if (!existsSync(cachePath)) throw new Error(`run ${teacherDir}: no cache.json (the run never started training)`);
   const savedCache = JSON.parse(readFileSync(cachePath, 'utf8')) as CacheInfo;
-  const weightsName = o.weights === 'best' ? 'state_best' : 'state';
+  const weightsName = checkpointName(o.weights);
   const teacher = findCheckpoint(teacherDir, weightsName);
   if (!teacher) throw new Error(`run ${teacherDir}: no '${weightsName}' checkpoint to distil (train it first)`);
 
