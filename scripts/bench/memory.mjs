@@ -4,8 +4,10 @@
 //     on the compute thread), against RSS after a warm-up of as many calls; target: within ±5 %;
 //   - voluntary context switches (all threads, /proc/self/task/*/status) and minor page faults
 //     (/proc/self/stat) per DCAE train step and per rollout.
-// Settings: "package" (the caching CPU allocator and the JS thread pinned to one OpenMP thread) against
-// "glibc" (LATENT_EMULATOR_CPU_CACHE_MB=0 LATENT_EMULATOR_PIN_JS_OPENMP=0, the behaviour before the fix).
+// Settings: "package" (the JS thread pinned to one OpenMP thread, a 64 MiB malloc top pad that keeps the
+// compute thread's arena heaps; the caching CPU allocator only where LATENT_EMULATOR_CPU_CACHE_MB is set) against
+// "glibc" (LATENT_EMULATOR_CPU_CACHE_MB=0 LATENT_EMULATOR_PIN_JS_OPENMP=0 LATENT_EMULATOR_MALLOC_TOP_PAD_MB=0,
+// the behaviour before those fixes).
 // BENCH_MEMORY_CALLS changes the 10^4.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const CALLS = Number(process.env.BENCH_MEMORY_CALLS ?? 10_000);
 const SETTINGS = {
   package: {},
-  glibc: { LATENT_EMULATOR_CPU_CACHE_MB: '0', LATENT_EMULATOR_PIN_JS_OPENMP: '0' },
+  glibc: { LATENT_EMULATOR_CPU_CACHE_MB: '0', LATENT_EMULATOR_PIN_JS_OPENMP: '0', LATENT_EMULATOR_MALLOC_TOP_PAD_MB: '0' },
 };
 
 function rssBytes() {
