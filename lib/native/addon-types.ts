@@ -247,6 +247,8 @@ export interface NativeAddon {
   tensorUseCount(t: NativeTensor): number;
   /** Test hook: run the ViT on its pre-lean-path kernels (SDPA, per-forward tables), process-wide. */
   setViTReferencePath(on: boolean): void;
+  /** Test hook: nn/dropout.h's training-mode dropout of x (channels-last first when asked) and d sum(y·grad)/dx. */
+  counterDropout(x: NativeTensor, grad: NativeTensor, p: number, seed: number, channelsLast?: boolean): Promise<{ y: NativeTensor; dx: NativeTensor }>;
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
   /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
   distributed: import('../launch/process-group.js').NativeDistributed;

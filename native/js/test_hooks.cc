@@ -8,6 +8,7 @@
 #include "js/bindings.h"
 #include "js/option_sets.h"
 #include "models/denoiser.h"
+#include "nn/dropout.h"
 #include "nn/vit.h"
 #include "sample/mmps.h"
 #include "sample/samplers.h"
@@ -153,12 +154,53 @@ Napi::Value SetViTReferencePathHook(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// counterDropout(x, grad, p, seed, channelsLast) → {y, dx}: nn/dropout.h's training-mode dropout of x (made
+// channels-last first when asked; 4-D x) and the gradient of sum(y · grad) with respect to x, both returned plain.
+Napi::Value CounterDropoutHook(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Tensor x, g;
+  double p = 0;
+  uint64_t seed = 0;
+  bool channelsLast = false;
+  Guard(env, "counterDropout", [&]() -> Napi::Value {
+    x = JsTensor::TensorOf(info[0], "x");
+    g = JsTensor::TensorOf(info[1], "grad");
+    if (x.sizes() != g.sizes()) throw std::invalid_argument("x and grad must have the same shape, got " + ShapeText(x.sizes()) + " and " + ShapeText(g.sizes()));
+    if (!info[2].IsNumber() || !info[3].IsNumber()) throw std::invalid_argument("counterDropout(x, grad, p, seed, channelsLast): p and seed must be numbers");
+    p = info[2].As<Napi::Number>().DoubleValue();
+    if (!(p >= 0 && p < 1)) throw std::invalid_argument("p must be in [0, 1), got " + std::to_string(p));
+    seed = static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value());
+    channelsLast = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
+    if (channelsLast && x.dim() != 4) throw std::invalid_argument("channelsLast needs a 4-D x, got " + ShapeText(x.sizes()));
+    return env.Undefined();
+  });
+  struct Out {
+    at::Tensor y, dx;
+  };
+  return RunAsync<Out>(
+      env, "counterDropout",
+      [x, g, p, seed, channelsLast]() {
+        at::Tensor input = (channelsLast ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.clone()).detach().requires_grad_(true);
+        at::Tensor y = counterDropout(input, p, seed);
+        at::Tensor dx = torch::autograd::grad({y}, {input}, {g})[0];
+        return Out{y.detach().contiguous(), dx.contiguous()};
+      },
+      [](Napi::Env env, Out& r) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("y", JsTensor::Wrap(env, r.y));
+        out.Set("dx", JsTensor::Wrap(env, r.dx));
+        return out;
+      },
+      {info[0], info[1]});
+}
+
 }  // namespace
 
 void RegisterTestHooks(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorUseCount", Napi::Function::New(env, TensorUseCount, "tensorUseCount"));
   exports.Set("gaussianSample", Napi::Function::New(env, GaussianSample, "gaussianSample"));
   exports.Set("gaussianGuidedSample", Napi::Function::New(env, GaussianGuidedSample, "gaussianGuidedSample"));
+  exports.Set("counterDropout", Napi::Function::New(env, CounterDropoutHook, "counterDropout"));
   exports.Set("setViTReferencePath", Napi::Function::New(env, SetViTReferencePathHook, "setViTReferencePath"));
 }
 

@@ -1,6 +1,7 @@
 #include "core/pch.h"
 
 #include "nn/layers.h"
+#include "nn/dropout.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -167,7 +168,7 @@ ResBlockImpl::ResBlockImpl(const ResBlockOptions& o) {
   ffn = torch::nn::Sequential();
   ffn->push_back(first);
   ffn->push_back(torch::nn::SiLU());
-  if (o.dropout > 0) ffn->push_back(torch::nn::Dropout(o.dropout));
+  if (o.dropout > 0) ffn->push_back(CounterDropout(o.dropout));
   else ffn->push_back(torch::nn::Identity());
   ffn->push_back(last);
   register_module("ffn", ffn);

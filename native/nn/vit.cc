@@ -1,6 +1,7 @@
 #include "core/pch.h"
 
 #include "nn/vit.h"
+#include "nn/dropout.h"
 
 #include <ATen/autocast_mode.h>
 
@@ -154,7 +155,7 @@ ViTBlockImpl::ViTBlockImpl(const ViTBlockOptions& o) : options(o) {
     ada_zero_param = register_parameter("ada_zero", torch::randn({4, C}) * 1e-2);
   }
   msa = register_module("msa", ViTAttention(C, o.heads, o.qk_norm));
-  ffn = register_module("ffn", Chain(torch::nn::Linear(C, o.ffn_factor * C), torch::nn::SiLU(), torch::nn::Dropout(o.dropout),
+  ffn = register_module("ffn", Chain(torch::nn::Linear(C, o.ffn_factor * C), torch::nn::SiLU(), CounterDropout(o.dropout),
                                      torch::nn::Linear(o.ffn_factor * C, C)));
 }
 
