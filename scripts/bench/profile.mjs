@@ -29,7 +29,7 @@ export async function run(report) {
   const results = {};
   for (const precision of ['float32', 'bfloat16']) {
     const ae = dcaeModel(precision);
-    await ae.benchLoop(x, 'train', 1, 1e-5); // warm-up outside the profile
+    await ae.benchLoop(x, 'train', 3, 1e-5); // warm-up outside the profile (malloc's heaps grow for a few steps)
     const p = await profileOps(() => ae.benchLoop(x, 'train', STEPS, 1e-5), { top: TOP, shapes: SHAPES });
     results[precision] = { steps: STEPS, ...summary(p, STEPS) };
     print(`DCAE train step ${precision}`, results[precision], 'step');

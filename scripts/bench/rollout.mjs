@@ -40,6 +40,7 @@ const SHAPE = {
 const REPEATS = Number(process.env.BENCH_ROLLOUT_REPEATS ?? 3);
 const TRAIN = process.env.BENCH_ROLLOUT_TRAIN === '1';
 const TRAIN_BATCH = 16;
+const TRAIN_WARMUP = Number(process.env.BENCH_TRAIN_WARMUP ?? 3);
 const PRECISIONS = (process.env.BENCH_ROLLOUT_PRECISIONS ?? 'float32,bfloat16').split(',');
 
 const median = (xs) => {
@@ -124,7 +125,11 @@ export async function run(report) {
       const n = TRAIN_BATCH * SHAPE.window * C * space[0] * space[1];
       const windows = { state: tensor(values(n, 3), [TRAIN_BATCH, SHAPE.window, C, ...space]), label: tensor(values(TRAIN_BATCH * D, 4), [TRAIN_BATCH, D]) };
       model.train(true);
-      await model.trainStep(windows, 1e-4); // warm-up
+      // Warm-up on both sides: the first steps grow malloc's heaps and the optimizer's state (steady after ~3–5).
+      for (let i = 0; i < TRAIN_WARMUP; i++) {
+        await model.trainStep(windows, 1e-4);
+        if (eager) await eager.request({ op: 'train' });
+      }
       const mine = [], other = [];
       for (let i = 0; i < REPEATS; i++) {
         const t0 = process.hrtime.bigint();
