@@ -11,6 +11,7 @@ import { WellWriter, verifyWellOutput, type WellWriterSpec } from '../data/well-
 import { commitHdf5, writeFailure } from '../util/atomic-output.js';
 import { formatBytes, guardDisk, guardMemory, type SizeLimitOptions } from '../util/size-guard.js';
 import { checkWellFormat } from '../data/format-check.js';
+import { SPLITS } from '../data/download.js';
 import { attr, openH5 } from '../data/h5.js';
 import { Rng } from '../data/rng.js';
 import { VERSION } from '../version.js';
@@ -18,7 +19,6 @@ import { EULER_GAMMAS, eulerDatasetName, eulerFileName, rayleighBenardFileName, 
 import { cellCenters, drawQuadrantProblem, quadrantInitialState, simulateEuler, validateCfl, validateGamma, type SlopeLimiter } from './euler.js';
 import { chebyshevNodes, rayleighBenardInitialBuoyancy, simulateRayleighBenard, validateRayleighBenard } from './rayleigh-benard.js';
 
-const SPLITS: SplitName[] = ['train', 'valid', 'test'];
 
 export interface GenerateProgress {
   file: string;

@@ -3,6 +3,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/autograd.h>
 
 #include <algorithm>
@@ -104,6 +105,7 @@ torch::Tensor counterDropout(const torch::Tensor& x, double p, uint64_t seed) {
   if (!x.device().is_cpu()) throw std::invalid_argument("counterDropout runs on CPU tensors (other devices use at::dropout)");
   if (!at::isFloatingType(x.scalar_type())) throw std::invalid_argument("counterDropout needs a floating-point tensor");
   if (x.numel() == 0 || p == 0) return x;
+  RECORD_FUNCTION("latent::counter_dropout", std::vector<c10::IValue>({x}));  // a row in profileOps (the forward)
   return CounterDropoutFunction::apply(x, p, static_cast<int64_t>(seed));
 }
 
