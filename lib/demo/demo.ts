@@ -6,7 +6,7 @@
 //   4. train      a latent diffusion emulator and a latent neural solver                       <out>/runs/{diffusion,surrogate}
 //   5. eval       both, with the reference's protocol (AB3, 16 steps), against the truth       <run>/eval/…
 //   6. report     one HTML file comparing them                                                 <out>/report.html
-// The sizes are data, configs/demo/<size>.yaml (see sizes.ts): `cpu` is sized for about 13 minutes on 2 quiet cores
+// The sizes are data, configs/demo/<size>.yaml (see sizes.ts): `cpu` takes about 8 minutes on 2 quiet cores
 // (under 20 with a fresh clone's set-up: npm ci, libtorch, the native build), `long` for under an hour; with a CUDA
 // device `auto` picks `gpu`.
 // Rerunning the command resumes: finished runs and evaluations are kept.
