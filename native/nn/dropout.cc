@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -28,18 +27,6 @@ inline uint64_t mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// float → bfloat16, rounded to nearest even (finite inputs: x is finite wherever dropout runs in training, and a
-// NaN stays a NaN unless rounding carries it into the exponent, which only an all-ones mantissa does).
-inline c10::BFloat16 roundToBFloat16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  return c10::BFloat16(static_cast<uint16_t>(u >> 16), c10::BFloat16::from_bits());
-}
-
-inline float store(float, float v) { return v; }
-inline c10::BFloat16 store(c10::BFloat16, float v) { return roundToBFloat16(v); }
-
 // Over n elements in memory order: y_i = (u_i ≥ threshold ? scale : 0) · x_i, computed in float32 and rounded
 // once into T, u_i = 16-bit lane i mod 4 of counter i / 4's output.
 template <typename T>
@@ -47,7 +34,7 @@ void maskKernel(const T* x, T* y, int64_t n, uint32_t threshold, float scale, ui
   const int64_t words = (n + 3) / 4;
   auto lane = [&](uint64_t bits, int64_t k, int64_t i) {
     const float factor = ((bits >> (16 * k)) & 0xFFFFu) >= threshold ? scale : 0.0f;  // a select, no branch
-    y[i] = store(T{}, static_cast<float>(x[i]) * factor);
+    y[i] = static_cast<T>(static_cast<float>(x[i]) * factor);  // bf16: c10's round to nearest even
   };
   at::parallel_for(0, words, 16384, [&](int64_t begin, int64_t end) {
     const int64_t full = std::min(end, n / 4);  // words whose four lanes all lie inside
@@ -113,6 +100,8 @@ CounterDropoutImpl::CounterDropoutImpl(double p) : p(p) {
   if (!(p >= 0 && p < 1)) throw std::invalid_argument("dropout must be in [0, 1), got " + std::to_string(p));
 }
 
+namespace {
+
 // LATENT_EMULATOR_DROPOUT=torch: libtorch's dropout everywhere (benchmarks compare the two).
 bool TorchDropoutChosen() {
   static const bool chosen = [] {
@@ -121,6 +110,8 @@ bool TorchDropoutChosen() {
   }();
   return chosen;
 }
+
+}  // namespace
 
 torch::Tensor CounterDropoutImpl::forward(const torch::Tensor& x) {
   if (!is_training() || p == 0) return x;
