@@ -18,7 +18,8 @@ const PRESET = 'dcae_f8c16_cpu'; // the rest of the config (kernel 3, stride 2, 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const ITERS = { train: 1, encode: 3, decode: 3 };
 const PRECISIONS = ['float32', 'bfloat16'];
-const TRAIN_WARMUP = Number(process.env.BENCH_TRAIN_WARMUP ?? 3);
+/** Train steps run before timing, on every side (malloc's heaps and the optimizer state settle within ~3–5). */
+export const TRAIN_WARMUP = Number(process.env.BENCH_TRAIN_WARMUP ?? 3);
 
 /** The input the package and dcae.py both use: sin(0.01 i) + 0.1 cos(0.37 i) over the flat index. */
 export function dcaeInput(shape = DCAE_SHAPE) {

@@ -4,7 +4,7 @@
 // their calls and share of all op time. BENCH_PROFILE_SHAPES=1 splits the rows by input shapes and types
 // (which aten::copy_ is the expensive one; recording them slows every call, so read the shares).
 import { profileOps } from '../../dist/profile.js';
-import { dcaeInput, dcaeModel } from './dcae-eager.mjs';
+import { dcaeInput, dcaeModel, TRAIN_WARMUP } from './dcae-eager.mjs';
 import { rolloutInputs, rolloutModel } from './rollout.mjs';
 
 const STEPS = Number(process.env.BENCH_PROFILE_STEPS ?? 2);
@@ -29,7 +29,7 @@ export async function run(report) {
   const results = {};
   for (const precision of ['float32', 'bfloat16']) {
     const ae = dcaeModel(precision);
-    await ae.benchLoop(x, 'train', 3, 1e-5); // warm-up outside the profile (malloc's heaps grow for a few steps)
+    await ae.benchLoop(x, 'train', TRAIN_WARMUP, 1e-5); // warm-up outside the profile
     const p = await profileOps(() => ae.benchLoop(x, 'train', STEPS, 1e-5), { top: TOP, shapes: SHAPES });
     results[precision] = { steps: STEPS, ...summary(p, STEPS) };
     print(`DCAE train step ${precision}`, results[precision], 'step');

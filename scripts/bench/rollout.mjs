@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Denoiser } from '../../dist/models/denoiser.js';
 import { native } from '../../dist/native/loader.js';
 import { tensor } from '../../dist/tensor.js';
+import { TRAIN_WARMUP } from './dcae-eager.mjs';
 import { EAGER_MALLOC, eagerPython, startEager } from './eager/python.mjs';
 
 const SHAPE = {
@@ -40,7 +41,6 @@ const SHAPE = {
 const REPEATS = Number(process.env.BENCH_ROLLOUT_REPEATS ?? 3);
 const TRAIN = process.env.BENCH_ROLLOUT_TRAIN === '1';
 const TRAIN_BATCH = 16;
-const TRAIN_WARMUP = Number(process.env.BENCH_TRAIN_WARMUP ?? 3);
 const PRECISIONS = (process.env.BENCH_ROLLOUT_PRECISIONS ?? 'float32,bfloat16').split(',');
 
 const median = (xs) => {
