@@ -249,6 +249,8 @@ export interface NativeAddon {
   setViTReferencePath(on: boolean): void;
   /** Test hook: nn/dropout.h's training-mode dropout of x (channels-last first when asked) and d sum(y·grad)/dx. */
   counterDropout(x: NativeTensor, grad: NativeTensor, p: number, seed: number, channelsLast?: boolean): Promise<{ y: NativeTensor; dx: NativeTensor }>;
+  /** Test hook: nn/channel_norm.h's channel layer norm of x made channels-last (bf16 when asked), d sum(y·grad)/dx, and whether its kernel ran. */
+  channelNorm(x: NativeTensor, grad: NativeTensor, eps: number, bfloat16?: boolean): Promise<{ y: NativeTensor; dx: NativeTensor; kernel: boolean }>;
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
   /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
   distributed: import('../launch/process-group.js').NativeDistributed;

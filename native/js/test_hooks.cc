@@ -8,7 +8,9 @@
 #include "js/bindings.h"
 #include "js/option_sets.h"
 #include "models/denoiser.h"
+#include "nn/channel_norm.h"
 #include "nn/dropout.h"
+#include "nn/layers.h"
 #include "nn/vit.h"
 #include "sample/mmps.h"
 #include "sample/samplers.h"
@@ -194,6 +196,49 @@ Napi::Value CounterDropoutHook(const Napi::CallbackInfo& info) {
       {info[0], info[1]});
 }
 
+// channelNorm(x, grad, eps, bfloat16) → {y, dx, kernel}: nn/channel_norm.h's normalisation of x made channels-last
+// (4-D or 5-D; in bfloat16 when asked), the gradient of sum(y · grad) with respect to x, both returned plain
+// float32, and whether the kernel ran (false: libtorch's layer norm over the permuted view, the module's other path).
+Napi::Value ChannelNormHook(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Tensor x, g;
+  double eps = 0;
+  bool bf16 = false;
+  Guard(env, "channelNorm", [&]() -> Napi::Value {
+    x = JsTensor::TensorOf(info[0], "x");
+    g = JsTensor::TensorOf(info[1], "grad");
+    if (x.sizes() != g.sizes()) throw std::invalid_argument("x and grad must have the same shape, got " + ShapeText(x.sizes()) + " and " + ShapeText(g.sizes()));
+    if (x.dim() != 4 && x.dim() != 5) throw std::invalid_argument("channelNorm needs a 4-D or 5-D x, got " + ShapeText(x.sizes()));
+    if (!info[2].IsNumber()) throw std::invalid_argument("channelNorm(x, grad, eps, bfloat16): eps must be a number");
+    eps = info[2].As<Napi::Number>().DoubleValue();
+    bf16 = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+    return env.Undefined();
+  });
+  struct Out {
+    at::Tensor y, dx;
+    bool kernel;
+  };
+  return RunAsync<Out>(
+      env, "channelNorm",
+      [x, g, eps, bf16]() {
+        const auto cl = x.dim() == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::ChannelsLast3d;
+        const auto dtype = bf16 ? at::kBFloat16 : at::kFloat;
+        at::Tensor input = x.to(dtype).contiguous(cl).detach().requires_grad_(true);
+        const bool kernel = channelNormApplies(input);
+        at::Tensor y = kernel ? channelNorm(input, eps) : ChannelLayerNorm(eps)->forward(input);
+        at::Tensor dx = torch::autograd::grad({y}, {input}, {g.to(dtype).contiguous(cl)})[0];
+        return Out{y.detach().to(at::kFloat).contiguous(), dx.to(at::kFloat).contiguous(), kernel};
+      },
+      [](Napi::Env env, Out& r) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("y", JsTensor::Wrap(env, r.y));
+        out.Set("dx", JsTensor::Wrap(env, r.dx));
+        out.Set("kernel", Napi::Boolean::New(env, r.kernel));
+        return out;
+      },
+      {info[0], info[1]});
+}
+
 }  // namespace
 
 void RegisterTestHooks(Napi::Env env, Napi::Object exports) {
@@ -201,6 +246,7 @@ void RegisterTestHooks(Napi::Env env, Napi::Object exports) {
   exports.Set("gaussianSample", Napi::Function::New(env, GaussianSample, "gaussianSample"));
   exports.Set("gaussianGuidedSample", Napi::Function::New(env, GaussianGuidedSample, "gaussianGuidedSample"));
   exports.Set("counterDropout", Napi::Function::New(env, CounterDropoutHook, "counterDropout"));
+  exports.Set("channelNorm", Napi::Function::New(env, ChannelNormHook, "channelNorm"));
   exports.Set("setViTReferencePath", Napi::Function::New(env, SetViTReferencePathHook, "setViTReferencePath"));
 }
 

@@ -1,6 +1,8 @@
 #include "core/pch.h"
 #include "nn/dropout.h"
 
+#include "core/avx512.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
@@ -27,8 +29,63 @@ inline uint64_t mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+#if LATENT_HAS_AVX512_KERNELS
+LATENT_AVX512_BEGIN
+
+// mix() on eight counters at once (AVX-512 DQ's 64-bit multiply).
+LATENT_AVX512_INLINE __m512i mix8(__m512i z) {
+  z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64(int64_t(0xBF58476D1CE4E5B9ULL)));
+  z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64(int64_t(0x94D049BB133111EBULL)));
+  return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+// Words [begin, end), end − begin a multiple of 8, the same values as the scalar loop below: eight words' outputs
+// are one vector whose 32 16-bit lanes are, little-endian, lanes 0–3 of word 0, then of word 1, …, i.e. the
+// elements 4·begin … 4·begin + 31 in order. T: float or bfloat16 bits; threshold ≤ 65535.
+template <typename T>
+LATENT_AVX512 void maskWordsAvx512(const T* x, T* y, int64_t begin, int64_t end, uint32_t threshold, float scale, uint64_t seed) {
+  auto counter = [&](int64_t i) { return int64_t(seed + static_cast<uint64_t>(begin + i + 1) * kGolden); };
+  __m512i z = _mm512_set_epi64(counter(7), counter(6), counter(5), counter(4), counter(3), counter(2), counter(1), counter(0));
+  const __m512i step = _mm512_set1_epi64(int64_t(8 * kGolden));
+  const __m512i limit = _mm512_set1_epi16(int16_t(uint16_t(threshold)));
+  const __m512 vscale = _mm512_set1_ps(scale);
+  for (int64_t w = begin; w < end; w += 8, z = _mm512_add_epi64(z, step)) {
+    const __mmask32 keep = _mm512_cmpge_epu16_mask(mix8(z), limit);
+    const int64_t e = 4 * w;
+    // factor · x with factor = scale or 0 (x · 0 as the scalar loop: NaN stays NaN, −x gives −0).
+    store16(y + e, _mm512_mul_ps(load16(x + e, 0xFFFF), _mm512_maskz_mov_ps(__mmask16(keep), vscale)), 0xFFFF);
+    store16(y + e + 16, _mm512_mul_ps(load16(x + e + 16, 0xFFFF), _mm512_maskz_mov_ps(__mmask16(keep >> 16), vscale)), 0xFFFF);
+  }
+}
+
+LATENT_AVX512_END
+#endif  // LATENT_HAS_AVX512_KERNELS
+
+// Words [begin, end') for the largest end' ≤ end the AVX-512 kernel takes; returns end' (begin when it does not run).
+int64_t vectorWords(const float* x, float* y, int64_t begin, int64_t end, uint32_t threshold, float scale, uint64_t seed) {
+#if LATENT_HAS_AVX512_KERNELS
+  if (!hasAvx512() || threshold > 0xFFFF) return begin;
+  const int64_t stop = begin + (end - begin) / 8 * 8;
+  maskWordsAvx512(x, y, begin, stop, threshold, scale, seed);
+  return stop;
+#else
+  return begin;
+#endif
+}
+int64_t vectorWords(const c10::BFloat16* x, c10::BFloat16* y, int64_t begin, int64_t end, uint32_t threshold, float scale, uint64_t seed) {
+#if LATENT_HAS_AVX512_KERNELS
+  if (!hasAvx512() || threshold > 0xFFFF) return begin;
+  const int64_t stop = begin + (end - begin) / 8 * 8;
+  maskWordsAvx512(reinterpret_cast<const uint16_t*>(x), reinterpret_cast<uint16_t*>(y), begin, stop, threshold, scale, seed);
+  return stop;
+#else
+  return begin;
+#endif
+}
+
 // Over n elements in memory order: y_i = (u_i ≥ threshold ? scale : 0) · x_i, computed in float32 and rounded
-// once into T, u_i = 16-bit lane i mod 4 of counter i / 4's output.
+// once into T, u_i = 16-bit lane i mod 4 of counter i / 4's output. Whole words go through the AVX-512 kernel
+// where the CPU has it (the same values), the rest through this loop.
 template <typename T>
 void maskKernel(const T* x, T* y, int64_t n, uint32_t threshold, float scale, uint64_t seed) {
   const int64_t words = (n + 3) / 4;
@@ -38,7 +95,7 @@ void maskKernel(const T* x, T* y, int64_t n, uint32_t threshold, float scale, ui
   };
   at::parallel_for(0, words, 16384, [&](int64_t begin, int64_t end) {
     const int64_t full = std::min(end, n / 4);  // words whose four lanes all lie inside
-    for (int64_t w = begin; w < full; ++w) {
+    for (int64_t w = vectorWords(x, y, begin, std::max(begin, full), threshold, scale, seed); w < full; ++w) {
       const uint64_t bits = mix(seed + static_cast<uint64_t>(w + 1) * kGolden);
       for (int64_t k = 0; k < 4; ++k) lane(bits, k, 4 * w + k);
     }

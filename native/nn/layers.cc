@@ -1,6 +1,7 @@
 #include "core/pch.h"
 
 #include "nn/layers.h"
+#include "nn/channel_norm.h"
 #include "nn/dropout.h"
 
 #include <cmath>
@@ -101,9 +102,12 @@ torch::Tensor ChannelLayerNormImpl::forward(const torch::Tensor& x) {
     eps_value_ = eps.item<double>();
     eps_version_ = eps._version();
   }
+  // Channels-last float32/bf16 on CPU (the DCAE's activations): one pass per pixel (nn/channel_norm.h).
+  if (channelNormApplies(x)) return channelNorm(x, eps_value_);
   const auto cl = D == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::ChannelsLast3d;
   if (C >= 2 && (D == 4 || D == 5) && x.is_contiguous(cl) && !x.is_contiguous()) {
-    // Channels-last input: the channel axis is innermost, so the fused at::layer_norm over the last
+    // Other channels-last inputs (fp16/fp64, other devices, or LATENT_EMULATOR_CHANNEL_NORM=torch): the
+    // channel axis is innermost, so the fused at::layer_norm over the last
     // axis of the permuted view applies without copies (output stays channels-last). It uses the
     // biased variance v_b = v_u (C-1)/C, hence
     //   (x - m) / sqrt(v_u + eps) = sqrt((C-1)/C) * (x - m) / sqrt(v_b + eps (C-1)/C),

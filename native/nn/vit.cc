@@ -2,6 +2,7 @@
 
 #include "nn/vit.h"
 #include "nn/dropout.h"
+#include "nn/fp32_linear.h"
 
 #include <ATen/autocast_mode.h>
 
@@ -39,8 +40,11 @@ std::atomic<bool> reference_path{false};
 // a 3-D input there runs a matmul and then adds the float32 bias in place into the bf16 output, a mixed-precision
 // pass that converts the whole output to float32 and back. In float32 at::linear's matmul + add is the faster
 // of the two (MKL's addmm first copies the bias into every row of the output): measured on the rollout bench.
+// float32 inference on CPUs where MKL's sgemm is narrow: oneDNN's inner product (nn/fp32_linear.h).
 torch::Tensor linearRows(torch::nn::LinearImpl& layer, const torch::Tensor& x) {
-  if (!at::autocast::is_autocast_enabled(x.device().type())) return layer.forward(x);
+  const bool autocast = at::autocast::is_autocast_enabled(x.device().type());
+  if (!autocast && oneDnnLinearChosen(x)) return oneDnnLinear(x, layer.weight, layer.bias);
+  if (!autocast) return layer.forward(x);
   auto sizes = x.sizes().vec();
   sizes.back() = layer.weight.size(0);
   torch::Tensor rows = x.reshape({-1, x.size(-1)});

@@ -88,6 +88,35 @@ test('the same seed gives the same mask, another seed another one, whatever the 
   }
 });
 
+/** SplitMix64's output for counter w of a seed (BigInt; an implementation independent of the C++ and its AVX-512 path). */
+function splitMix64(seed: bigint, w: bigint): bigint {
+  const M = (1n << 64n) - 1n;
+  let z = (seed + (w + 1n) * 0x9e3779b97f4a7c15n) & M;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+  return z ^ (z >> 31n);
+}
+
+test('the mask is SplitMix64 lane by lane: element i dropped iff lane i mod 4 of counter i / 4 is below round(65536 p)', async () => {
+  // 1 061 elements: 33 groups of eight words (the vector kernel's unit), one word more and a partial word.
+  const shape = [1, 1, 1, 1061];
+  const n = 1061, p = 0.5, seed = 2 ** 40 + 12345;
+  const x = input(shape);
+  const r = await native().counterDropout(x, tensor(new Float32Array(n).fill(1), shape), p, seed);
+  const y = r.y.dataSync() as Float32Array;
+  const threshold = BigInt(Math.round(p * 65536));
+  let wrong = 0, dropped = 0;
+  for (let i = 0; i < n; i++) {
+    const lane = (splitMix64(BigInt(seed), BigInt(i >> 2)) >> BigInt(16 * (i & 3))) & 0xffffn;
+    const keep = lane >= threshold;
+    dropped += keep ? 0 : 1;
+    if (keep !== (y[i] !== 0)) wrong++;
+  }
+  expect(wrong).toBe(0);
+  expect(dropped).toBeGreaterThan(400); // p = 0.5: both outcomes are exercised
+  expect(dropped).toBeLessThan(660);
+});
+
 test('bfloat16: the same mask as float32 for the same seed, kept values x / (1 − p) to bf16 rounding', async () => {
   const shape = [2, 4, 32, 32];
   const n = 2 * 4 * 32 * 32;
