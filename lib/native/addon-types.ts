@@ -249,8 +249,14 @@ export interface NativeAddon {
   setViTReferencePath(on: boolean): void;
   /** Test hook: nn/dropout.h's training-mode dropout of x (channels-last first when asked) and d sum(y·grad)/dx. */
   counterDropout(x: NativeTensor, grad: NativeTensor, p: number, seed: number, channelsLast?: boolean): Promise<{ y: NativeTensor; dx: NativeTensor }>;
-  /** Test hook: nn/channel_norm.h's channel layer norm of x made channels-last (bf16 when asked), d sum(y·grad)/dx, and whether its kernel ran. */
-  channelNorm(x: NativeTensor, grad: NativeTensor, eps: number, bfloat16?: boolean): Promise<{ y: NativeTensor; dx: NativeTensor; kernel: boolean }>;
+  /** Test hook: nn/channel_norm.h's channel layer norm of x made channels-last (bf16 when asked), d sum(y·grad)/dx, whether its kernel ran;
+   *  in float32 also dx from a graph-building backward and d/dx sum(dx·grad) through it and through the plain layout's var_mean path. */
+  channelNorm(
+    x: NativeTensor,
+    grad: NativeTensor,
+    eps: number,
+    bfloat16?: boolean,
+  ): Promise<{ y: NativeTensor; dx: NativeTensor; kernel: boolean; dxGraph?: NativeTensor; second?: NativeTensor; secondReference?: NativeTensor }>;
   gaussianSample(mean: NativeTensor, variance: NativeTensor, options: NativeGaussianSampleOptions): Promise<{ samples: NativeTensor; evaluations: number }>;
   /** The c10d process group of data-parallel training (lib/launch/process-group.ts). */
   distributed: import('../launch/process-group.js').NativeDistributed;

@@ -196,9 +196,12 @@ Napi::Value CounterDropoutHook(const Napi::CallbackInfo& info) {
       {info[0], info[1]});
 }
 
-// channelNorm(x, grad, eps, bfloat16) → {y, dx, kernel}: nn/channel_norm.h's normalisation of x made channels-last
-// (4-D or 5-D; in bfloat16 when asked), the gradient of sum(y · grad) with respect to x, both returned plain
-// float32, and whether the kernel ran (false: libtorch's layer norm over the permuted view, the module's other path).
+// channelNorm(x, grad, eps, bfloat16) → {y, dx, kernel, dxGraph, second, secondReference}: nn/channel_norm.h's
+// normalisation of x made channels-last (4-D or 5-D; in bfloat16 when asked), the gradient of sum(y · grad) with
+// respect to x, both returned plain float32, and whether the kernel ran (false: libtorch's layer norm over the
+// permuted view, the module's other path). Also, in float32: the same gradient from a backward that builds a graph
+// (create_graph), the second derivative d/dx sum(dxGraph · grad) through it, and that second derivative through
+// ChannelLayerNorm on the plain layout (var_mean in ATen ops, an independent formulation).
 Napi::Value ChannelNormHook(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   at::Tensor x, g;
@@ -215,7 +218,7 @@ Napi::Value ChannelNormHook(const Napi::CallbackInfo& info) {
     return env.Undefined();
   });
   struct Out {
-    at::Tensor y, dx;
+    at::Tensor y, dx, dxGraph, second, secondReference;
     bool kernel;
   };
   return RunAsync<Out>(
@@ -223,17 +226,35 @@ Napi::Value ChannelNormHook(const Napi::CallbackInfo& info) {
       [x, g, eps, bf16]() {
         const auto cl = x.dim() == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::ChannelsLast3d;
         const auto dtype = bf16 ? at::kBFloat16 : at::kFloat;
+        ChannelLayerNorm norm(eps);
+        auto run = [&](const at::Tensor& from) { return channelNormApplies(from) ? channelNorm(from, eps) : norm->forward(from); };
         at::Tensor input = x.to(dtype).contiguous(cl).detach().requires_grad_(true);
         const bool kernel = channelNormApplies(input);
-        at::Tensor y = kernel ? channelNorm(input, eps) : ChannelLayerNorm(eps)->forward(input);
-        at::Tensor dx = torch::autograd::grad({y}, {input}, {g.to(dtype).contiguous(cl)})[0];
-        return Out{y.detach().to(at::kFloat).contiguous(), dx.to(at::kFloat).contiguous(), kernel};
+        const at::Tensor gi = g.to(dtype).contiguous(cl);
+        at::Tensor y = run(input);
+        at::Tensor dx = torch::autograd::grad({y}, {input}, {gi})[0];
+        Out out{y.detach().to(at::kFloat).contiguous(), dx.to(at::kFloat).contiguous(), {}, {}, {}, kernel};
+        if (!bf16) {
+          auto secondOrder = [&](const at::Tensor& from, at::Tensor* first) {
+            at::Tensor d = torch::autograd::grad({run(from)}, {from}, {gi}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+            if (first) *first = d.detach().contiguous();
+            return torch::autograd::grad({(d * gi).sum()}, {from})[0].contiguous();
+          };
+          out.second = secondOrder(input, &out.dxGraph);
+          out.secondReference = secondOrder(x.to(at::kFloat).contiguous().detach().requires_grad_(true), nullptr);
+        }
+        return out;
       },
       [](Napi::Env env, Out& r) -> Napi::Value {
         auto out = Napi::Object::New(env);
         out.Set("y", JsTensor::Wrap(env, r.y));
         out.Set("dx", JsTensor::Wrap(env, r.dx));
         out.Set("kernel", Napi::Boolean::New(env, r.kernel));
+        if (r.second.defined()) {
+          out.Set("dxGraph", JsTensor::Wrap(env, r.dxGraph));
+          out.Set("second", JsTensor::Wrap(env, r.second));
+          out.Set("secondReference", JsTensor::Wrap(env, r.secondReference));
+        }
         return out;
       },
       {info[0], info[1]});

@@ -120,14 +120,26 @@ struct ChannelNormFunction : public torch::autograd::Function<ChannelNormFunctio
     torch::Tensor rstd = at::empty({rows}, x.options().dtype(at::kFloat));
     runForward(x, y, mean, rstd, eps);
     ctx->save_for_backward({x, mean, rstd});
+    ctx->saved_data["eps"] = eps;
     return y;
   }
 
+  // The same dx in differentiable ATen ops over the channel axis, for a backward that builds a graph
+  // (create_graph: MMPS guidance differentiates through the decoder twice); the kernel's is not differentiable.
+  static torch::Tensor differentiableBackward(torch::autograd::AutogradContext* ctx, const torch::Tensor& grad) {
+    const torch::Tensor x = ctx->get_saved_variables()[0];
+    const double eps = ctx->saved_data["eps"].toDouble();
+    const int64_t C = x.size(1);
+    const torch::Tensor xf = x.to(at::kFloat), g = grad.to(at::kFloat);
+    const torch::Tensor d = xf - xf.mean(1, true);
+    const torch::Tensor r = at::rsqrt(d.square().sum(1, true) / double(C - 1) + eps);
+    const torch::Tensor y = d * r;
+    const torch::Tensor b = (g * y).sum(1, true) / double(C - 1);
+    return (r * (g - g.mean(1, true) - y * b)).to(x.scalar_type());
+  }
+
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
-    // The kernel's backward is not itself differentiable: refuse a double backward rather than return a
-    // gradient without its graph.
-    if (at::GradMode::is_enabled())
-      throw std::runtime_error("the channel layer norm's kernel has no double backward (create_graph); set LATENT_EMULATOR_CHANNEL_NORM=torch");
+    if (at::GradMode::is_enabled()) return {differentiableBackward(ctx, grads[0]), torch::Tensor()};
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& x = saved[0];
     torch::Tensor g = grads[0].to(x.scalar_type());

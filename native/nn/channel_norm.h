@@ -22,7 +22,8 @@ namespace latent {
 // channels-last, on a CPU with AVX-512, and the kernel not switched off.
 bool channelNormApplies(const torch::Tensor& x);
 
-// The normalisation above (autograd-aware; first derivatives only). Requires channelNormApplies(x).
+// The normalisation above (autograd-aware; a backward that builds a graph, create_graph, runs in differentiable
+// ATen ops instead of the kernel, so higher derivatives hold). Requires channelNormApplies(x).
 torch::Tensor channelNorm(const torch::Tensor& x, double eps);
 
 }  // namespace latent

@@ -36,15 +36,18 @@ namespace {
 
 std::atomic<bool> reference_path{false};
 
-// y = x Wᵀ + b over the last axis. Under reduced-precision autocast as one (bias-fused) 2-D addmm: at::linear on
-// a 3-D input there runs a matmul and then adds the float32 bias in place into the bf16 output, a mixed-precision
-// pass that converts the whole output to float32 and back. In float32 at::linear's matmul + add is the faster
-// of the two (MKL's addmm first copies the bias into every row of the output): measured on the rollout bench.
-// float32 inference on CPUs where MKL's sgemm is narrow: oneDNN's inner product (nn/fp32_linear.h).
+// y = x Wᵀ + b over the last axis, by the faster kernel for the case (the reference path: the layer's forward):
+// - float32 where oneDNN's inner product is chosen (nn/fp32_linear.h: AMD CPUs, where MKL's sgemm runs AVX2),
+//   training included;
+// - under reduced-precision autocast at inference, one (bias-fused) 2-D addmm: at::linear on a 3-D input there
+//   runs a matmul and then adds the float32 bias in place into the bf16 output, a mixed-precision pass that
+//   converts the whole output to float32 and back;
+// - otherwise the layer's forward: in float32 with MKL, at::linear's matmul + add is the faster of the two (MKL's
+//   addmm first copies the bias into every row of the output), measured on the rollout bench.
 torch::Tensor linearRows(torch::nn::LinearImpl& layer, const torch::Tensor& x) {
-  const bool autocast = at::autocast::is_autocast_enabled(x.device().type());
-  if (!autocast && oneDnnLinearChosen(x)) return oneDnnLinear(x, layer.weight, layer.bias);
-  if (!autocast) return layer.forward(x);
+  if (ViTReferencePath()) return layer.forward(x);
+  if (oneDnnLinearChosen(x)) return oneDnnLinear(x, layer.weight, layer.bias);
+  if (!at::autocast::is_autocast_enabled(x.device().type()) || torch::GradMode::is_enabled()) return layer.forward(x);
   auto sizes = x.sizes().vec();
   sizes.back() = layer.weight.size(0);
   torch::Tensor rows = x.reshape({-1, x.size(-1)});
@@ -113,8 +116,7 @@ bool ViTReferencePath() { return reference_path; }
 torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const RotaryTable& rope, const torch::Tensor& mask) {
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2), Dh = C / heads;
   const bool inference = !torch::GradMode::is_enabled();
-  const bool fused_projections = inference && !ViTReferencePath();  // linearRows (bias-fused under autocast)
-  torch::Tensor qkv = (fused_projections ? linearRows(*qkv_proj, x) : qkv_proj->forward(x))
+  torch::Tensor qkv = linearRows(*qkv_proj, x)
                           .view({B, N, 3, heads, Dh})
                           .permute({2, 0, 3, 1, 4});
   torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
@@ -137,7 +139,7 @@ torch::Tensor ViTAttentionImpl::forward(const torch::Tensor& x, const RotaryTabl
                     : mask.defined()    ? at::scaled_dot_product_attention(q, k, v, mask)
                                         : at::scaled_dot_product_attention(q, k, v);
   y = y.transpose(1, 2).reshape({B, N, C});
-  return fused_projections ? linearRows(*y_proj, y) : y_proj->forward(y);
+  return linearRows(*y_proj, y);
 }
 
 ViTBlockImpl::ViTBlockImpl(const ViTBlockOptions& o) : options(o) {
@@ -198,12 +200,15 @@ torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x, const torch::Tensor&
   // y ← (x + c y)/√(1 + c²); out = (y + d skip)/√(1 + d²).
   torch::Tensor y = at::addcmul(b, at::layer_norm(x, {C}, {}, {}, 1e-5), 1 + a);
   y = y + msa->forward(y, rope, mask);
-  if (!torch::GradMode::is_enabled() && !is_training()) {
-    // Without autograd and dropout: the SiLU in place on the first linear's output.
+  {
+    // ffn = Linear, SiLU, dropout, Linear; without autograd and dropout the SiLU runs in place.
     torch::Tensor h = linearRows(*ffn[0]->as<torch::nn::Linear>(), y);
-    y = linearRows(*ffn[3]->as<torch::nn::Linear>(), at::silu_(h));
-  } else {
-    y = ffn->forward(y);
+    if (!torch::GradMode::is_enabled() && !is_training()) {
+      h = at::silu_(h);
+    } else {
+      h = ffn[2]->as<CounterDropout>()->forward(at::silu(h));
+    }
+    y = linearRows(*ffn[3]->as<torch::nn::Linear>(), h);
   }
   y = at::addcmul(x, c, y) * torch::rsqrt(1 + c.square());
   return at::addcmul(y, d, skip) * torch::rsqrt(1 + d.square());
@@ -293,11 +298,11 @@ torch::Tensor ViTImpl::forward(const torch::Tensor& input, const torch::Tensor& 
   torch::Tensor tokens = x.reshape(split).permute(perm).reshape({B, N, Cx * P});
 
   const GridTables t = gridTables(grid, x.device(), input.scalar_type());
-  torch::Tensor h = in_proj->forward(tokens);
+  torch::Tensor h = linearRows(*in_proj, tokens);
   torch::Tensor skip = h;
   h = h + t.positions;
   for (size_t i = 0; i < blocks->size(); ++i) h = blocks[i]->as<ViTBlock>()->forward(h, mod, t.rope[i], skip, t.mask);
-  torch::Tensor y = out_proj->forward(h);  // (B, N, Cout·P)
+  torch::Tensor y = linearRows(*out_proj, h);  // (B, N, Cout·P)
 
   // Unpatchify: (B, g0.., Cout, p0..) → (B, Cout, g0 p0, ...).
   const int64_t Co = options.out_channels;

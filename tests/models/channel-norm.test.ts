@@ -1,7 +1,8 @@
 // The DCAE's channel layer norm on channels-last tensors (native/nn/channel_norm.h): y = (x − m)/sqrt(v_u + eps)
 // over the channel axis of each pixel, and its backward, checked through the channelNorm test hook against an
-// independent float64 computation in JavaScript (the forward) and its central finite differences (the backward),
-// in float32 and bfloat16, 2-D and 3-D, with channel counts that leave a partial 16-lane vector.
+// independent float64 computation in JavaScript (the forward) and its central finite differences (the backward,
+// also the graph-building one that create_graph runs), in float32 and bfloat16, 2-D and 3-D, with channel counts
+// that leave a partial 16-lane vector; the second derivative against the plain layout's var_mean path.
 import { readFileSync } from 'node:fs';
 import { native } from '../../lib/native/loader.js';
 import { tensor } from '../../lib/tensor.js';
@@ -50,6 +51,7 @@ async function check(shape: number[], bfloat16: boolean) {
   const r = await native().channelNorm(tensor(xs, shape), tensor(gs, shape), EPS, bfloat16);
   expect(r.kernel).toBe(cpuHasKernel() && process.env.LATENT_EMULATOR_CHANNEL_NORM !== 'torch');
   const y = r.y.dataSync() as Float32Array, dx = r.dx.dataSync() as Float32Array;
+  const dxGraph = r.dxGraph?.dataSync() as Float32Array | undefined;
   const { B, C, S, index } = pixels(shape);
   let yErr = 0, dxErr = 0, dxMax = 0;
   for (let p = 0; p < B * S; p++) {
@@ -66,6 +68,7 @@ async function check(shape: number[], bfloat16: boolean) {
       down[c]! -= h;
       const fd = (loss(up) - loss(down)) / (2 * h);
       dxErr = Math.max(dxErr, Math.abs(dx[index(p, c)]! - fd));
+      if (dxGraph) dxErr = Math.max(dxErr, Math.abs(dxGraph[index(p, c)]! - fd)); // the graph-building backward
       dxMax = Math.max(dxMax, Math.abs(fd));
     }
   }
@@ -73,6 +76,19 @@ async function check(shape: number[], bfloat16: boolean) {
   expect(yErr).toBeLessThan(bfloat16 ? 0.0125 : 1e-5);
   // Relative to the gradient's scale (≥ 1, as with two channels y = ±1 nearly whatever x, so dx ≈ 0).
   expect(dxErr / Math.max(dxMax, 1)).toBeLessThan(bfloat16 ? 1e-2 : 1e-5);
+  expect(dxGraph === undefined).toBe(bfloat16);
+  if (!bfloat16) {
+    // Second derivative d/dx Σ(dx · g) through the graph-building backward against the plain layout's var_mean
+    // path (ATen's own autograd of an independent formulation).
+    const second = r.second!.dataSync() as Float32Array, reference = r.secondReference!.dataSync() as Float32Array;
+    let gap = 0, scale = 0;
+    for (let i = 0; i < n; i++) {
+      gap = Math.max(gap, Math.abs(second[i]! - reference[i]!));
+      scale = Math.max(scale, Math.abs(reference[i]!));
+    }
+    expect(scale).toBeGreaterThan(0.01);
+    expect(gap / Math.max(scale, 1)).toBeLessThan(1e-4); // relative to ≥ 1, as dx (two channels: tiny, ill-conditioned)
+  }
   return dxMax;
 }
 
