@@ -32,7 +32,7 @@
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1", "USE_DISTRIBUTED", "USE_C10D_GLOO"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["<!(node scripts/libtorch-flags.mjs std)", "<!@(node scripts/libtorch-flags.mjs nccl)", "-fexceptions", "-frtti", "-O2", "-fvisibility=hidden", "-Wno-unused-parameter", "-Wno-c++20-extensions", "-Winvalid-pch", "-Wno-sign-compare"],
+      "cflags_cc": ["<!(node scripts/libtorch-flags.mjs std)", "<!@(node scripts/libtorch-flags.mjs nccl)", "-fexceptions", "-frtti", "-O2", "-fopenmp", "-fvisibility=hidden", "-Wno-unused-parameter", "-Wno-c++20-extensions", "-Winvalid-pch", "-Wno-sign-compare"],
       "libraries": ["-L<(libtorch)/lib", "-lc10", "-ltorch_cpu", "-ltorch", "-Wl,--as-needed"],
       "conditions": [
         ["OS=='linux'", {
