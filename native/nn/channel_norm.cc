@@ -2,6 +2,7 @@
 #include "nn/channel_norm.h"
 
 #include "core/avx512.h"
+#include "core/env_setting.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
@@ -9,7 +10,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -160,10 +160,7 @@ struct ChannelNormFunction : public torch::autograd::Function<ChannelNormFunctio
 
 // LATENT_EMULATOR_CHANNEL_NORM=torch: libtorch's layer norm everywhere.
 bool torchNormChosen() {
-  static const bool chosen = [] {
-    const char* text = std::getenv("LATENT_EMULATOR_CHANNEL_NORM");
-    return text != nullptr && std::string(text) == "torch";
-  }();
+  static const bool chosen = envSetting("LATENT_EMULATOR_CHANNEL_NORM") == "torch";
   return chosen;
 }
 

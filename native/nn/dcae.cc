@@ -2,6 +2,8 @@
 
 #include "nn/dcae.h"
 
+#include "core/env_setting.h"
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -62,7 +64,7 @@ ResBlock block(const DCOptions& o, size_t level) {
 // innermost axis instead of a strided var_mean over channels. Callers get plain tensors back
 // (AutoencoderImpl::encode/decode/forward make them contiguous).
 torch::Tensor channelsLast(const torch::Tensor& x) {
-  static const bool off = [] { const char* v = std::getenv("LATENT_EMULATOR_CHANNELS_LAST"); return v && std::string(v) == "0"; }();
+  static const bool off = envSetting("LATENT_EMULATOR_CHANNELS_LAST") == "0";
   if (off) return x;
   if (x.dim() == 4) return x.contiguous(at::MemoryFormat::ChannelsLast);
   if (x.dim() == 5) return x.contiguous(at::MemoryFormat::ChannelsLast3d);

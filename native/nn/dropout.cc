@@ -2,6 +2,7 @@
 #include "nn/dropout.h"
 
 #include "core/avx512.h"
+#include "core/env_setting.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -10,7 +11,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -161,10 +161,7 @@ namespace {
 
 // LATENT_EMULATOR_DROPOUT=torch: libtorch's dropout everywhere (benchmarks compare the two).
 bool TorchDropoutChosen() {
-  static const bool chosen = [] {
-    const char* text = std::getenv("LATENT_EMULATOR_DROPOUT");
-    return text != nullptr && std::string(text) == "torch";
-  }();
+  static const bool chosen = envSetting("LATENT_EMULATOR_DROPOUT") == "torch";
   return chosen;
 }
 

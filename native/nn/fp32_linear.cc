@@ -1,12 +1,13 @@
 #include "core/pch.h"
 #include "nn/fp32_linear.h"
 
+#include "core/env_setting.h"
+
 #include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 #include <torch/autograd.h>
 
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -17,8 +18,7 @@ enum class Fp32Linear { Mkl, OneDnn };
 
 Fp32Linear chosenKernel() {
   static const Fp32Linear chosen = [] {
-    const char* text = std::getenv("LATENT_EMULATOR_FP32_LINEAR");
-    const std::string v = text ? text : "";
+    const std::string v = envSetting("LATENT_EMULATOR_FP32_LINEAR");
     if (v == "onednn") return Fp32Linear::OneDnn;
     if (v == "mkl") return Fp32Linear::Mkl;
     if (!v.empty()) throw std::invalid_argument("LATENT_EMULATOR_FP32_LINEAR must be onednn or mkl, got \"" + v + "\"");
