@@ -83,7 +83,7 @@ export async function run(report) {
     await eager?.close();
   }
   const rows = {};
-  console.log(`DCAE ${DCAE_SHAPE.join('×')} hid ${config.hid_channels.join('-')} × ${config.hid_blocks.join('-')}, ${threads} thread(s), ${REPEATS} interleaved repeats, medians; matmul peak fp32 ${peaks.float32.toFixed(0)} / bf16 ${peaks.bfloat16.toFixed(0)} GFLOP/s`);
+  console.log(`DCAE ${DCAE_SHAPE.join('×')} hid ${config.hid_channels.join('-')} × ${config.hid_blocks.join('-')}, ${threads} thread(s), ${REPEATS} interleaved repeats, medians; matmul peak fp32 ${peaks.float32.toFixed(0)} / bf16 ${peaks.bfloat16.toFixed(0)} GFLOP/s (bf16 × fp32 peak ${(peaks.bfloat16 / peaks.float32).toFixed(2)}: bf16 × fp32 of work running at the same share of both peaks)`);
   console.log(`  ${'workload'.padEnd(16)} ${'package/eager'.padStart(13)} ${'/eager NHWC'.padStart(11)} ${'pkg % peak'.padStart(10)} ${'eager % peak'.padStart(12)} ${'pkg bf16 ×'.padStart(10)} ${'eager bf16 ×'.padStart(12)}`);
   for (const what of Object.keys(ITERS)) {
     const f = what === 'train' ? flops.trainStep : flops[what];
@@ -103,7 +103,7 @@ export async function run(report) {
       console.log(`  ${`${what} ${p}`.padEnd(16)} ${fmt(row.package_over_eager ?? undefined).padStart(13)} ${fmt(row.package_over_eager_channels_last ?? undefined).padStart(11)} ${fmt(100 * row.package_share_of_peak, 1).padStart(10)} ${(row.eager_share_of_peak === null ? '—' : fmt(100 * row.eager_share_of_peak, 1)).padStart(12)} ${fmt(row.package_speedup_over_fp32).padStart(10)} ${fmt(row.eager_speedup_over_fp32 ?? undefined).padStart(12)}`);
     }
   }
-  report('dcae-eager', { shape: DCAE_SHAPE, config: DCAE_OVERRIDES, threads, repeats: REPEATS, eager: eager ? eager.ready : reason, matmul_peak_gflops: peaks, rows });
+  report('dcae-eager', { shape: DCAE_SHAPE, config: DCAE_OVERRIDES, threads, repeats: REPEATS, eager: eager ? eager.ready : reason, matmul_peak_gflops: peaks, matmul_peak_ratio_bf16_over_fp32: +(peaks.bfloat16 / peaks.float32).toFixed(3), rows });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run((name, value) => console.log(JSON.stringify({ [name]: value }, null, 2)));
