@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-
 namespace latent {
 namespace {
 
@@ -89,6 +88,8 @@ template <typename T>
 void forwardKernel(const T* x, T* y, float* mean, float* rstd, int64_t rows, int64_t C, float eps) {
 #if LATENT_HAS_AVX512_KERNELS
   at::parallel_for(0, rows, kGrainRows, [&](int64_t begin, int64_t end) { forwardRows(x, y, mean, rstd, C, eps, begin, end); });
+#else
+  throw std::logic_error("the channel norm kernel is not in this build (channelNormApplies is false here)");
 #endif
 }
 
@@ -96,6 +97,8 @@ template <typename T>
 void backwardKernel(const T* x, const T* g, T* dx, const float* mean, const float* rstd, int64_t rows, int64_t C) {
 #if LATENT_HAS_AVX512_KERNELS
   at::parallel_for(0, rows, kGrainRows, [&](int64_t begin, int64_t end) { backwardRows(x, g, dx, mean, rstd, C, begin, end); });
+#else
+  throw std::logic_error("the channel norm kernel is not in this build (channelNormApplies is false here)");
 #endif
 }
 
